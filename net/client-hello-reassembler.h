@@ -1,6 +1,13 @@
 // Collects the first bytes a client sends on a TCP connection until they hold a whole
 // ClientHello, however they are cut into segments and TLS records. The interceptor holds
 // the flow while the answer is NeedMore and decides once it is anything else.
+//
+// Choices, each tested: an SSLv2-compatible hello (first byte 0x80) is NotTls; records are
+// checked as plaintext (2^14 limit, no empty handshake records, only handshake records
+// until the hello is complete); handshake bytes after the ClientHello in its last record
+// are Malformed; the cap counts raw stream bytes, record headers included, and a declared
+// handshake length that cannot fit is refused as soon as its 4-byte header is seen.
+// The outcome does not depend on how the bytes were cut into feed() calls.
 #pragma once
 
 #include <cstddef>
@@ -24,7 +31,8 @@ class ClientHelloReassembler {
   struct Complete {
     ClientHello hello;
     // Stream bytes up to the end of the last record that carried the ClientHello; what
-    // follows (early data, a second flight) is the caller's.
+    // follows (early data, a second flight) is the caller's. buffered().first(consumed)
+    // is the hello exactly as the client sent it, for forwarding unchanged.
     std::size_t consumed = 0;
   };
   // The stream does not start like TLS (first byte not 0x16, or version major not 3).
