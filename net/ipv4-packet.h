@@ -34,11 +34,11 @@ struct Ipv4Header {
   std::uint16_t fragment_offset = 0;  // 13 bits, in units of 8 bytes
   std::uint8_t ttl = 64;
   std::uint8_t protocol = 0;
-  Ipv4Address source;
-  Ipv4Address destination;
+  Ipv4Address source{};
+  Ipv4Address destination{};
   // Raw option bytes as on the wire. When building, padded with zeros (End of Options List)
   // to a multiple of 4.
-  Bytes options;
+  Bytes options{};
 
   bool is_fragment() const { return more_fragments || fragment_offset != 0; }
 };
@@ -46,7 +46,7 @@ struct Ipv4Header {
 // A parsed datagram. `payload` views the buffer given to the parser: it is valid only while
 // that buffer lives.
 struct Ipv4Packet {
-  Ipv4Header header;
+  Ipv4Header header{};
   std::size_t header_length = 0;  // IHL * 4
   std::uint16_t total_length = 0;  // as declared in the header
   std::uint16_t checksum = 0;      // as received
@@ -54,7 +54,7 @@ struct Ipv4Packet {
   // be stricter than a router, and tests want to see bad packets too. Callers that must
   // drop bad checksums check this field.
   bool checksum_ok = false;
-  ByteView payload;  // after the header, up to total_length (trailing link padding excluded)
+  ByteView payload{};  // after the header, up to total_length (trailing link padding excluded)
 };
 
 // Parses a whole datagram. A buffer longer than the total length is accepted (Ethernet pads

@@ -32,7 +32,7 @@ inline constexpr std::size_t kTcpMaxOptionsLength = 40;
 // End of Option List. Everything after it in the options area is padding; it is kept (it is
 // normally zeros) so that a segment with odd padding still round-trips.
 struct TcpEndOfOptions {
-  Bytes padding;
+  Bytes padding{};
   friend bool operator==(const TcpEndOfOptions&, const TcpEndOfOptions&) = default;
 };
 struct TcpNop {
@@ -55,7 +55,7 @@ struct TcpSackBlock {
   friend bool operator==(const TcpSackBlock&, const TcpSackBlock&) = default;
 };
 struct TcpSack {
-  std::vector<TcpSackBlock> blocks;  // 1 to 4 when parsed
+  std::vector<TcpSackBlock> blocks{};  // 1 to 4 when parsed
   friend bool operator==(const TcpSack&, const TcpSack&) = default;
 };
 struct TcpTimestamps {
@@ -67,7 +67,7 @@ struct TcpTimestamps {
 // allow (e.g. an MSS option of length 6): kept as kind plus the bytes after the length byte.
 struct TcpUnknownOption {
   std::uint8_t kind = 0;
-  Bytes data;
+  Bytes data{};
   friend bool operator==(const TcpUnknownOption&, const TcpUnknownOption&) = default;
 };
 
@@ -104,11 +104,11 @@ T* find_tcp_option(TcpOptions& options) {
 
 // What an endpoint announces in its options, in one place (first occurrence of each).
 struct TcpOptionSummary {
-  std::optional<std::uint16_t> mss;
-  std::optional<std::uint8_t> window_scale;  // raw shift, not clamped to 14
+  std::optional<std::uint16_t> mss{};
+  std::optional<std::uint8_t> window_scale{};  // raw shift, not clamped to 14
   bool sack_permitted = false;
-  std::optional<TcpTimestamps> timestamps;
-  std::vector<TcpSackBlock> sack_blocks;
+  std::optional<TcpTimestamps> timestamps{};
+  std::vector<TcpSackBlock> sack_blocks{};
 };
 TcpOptionSummary summarize_tcp_options(const TcpOptions& options);
 

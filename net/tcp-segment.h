@@ -43,20 +43,20 @@ struct TcpHeader {
   std::uint8_t reserved = 0;  // the 4 bits between data offset and CWR (NS/AE); kept raw
   std::uint16_t window = 0;   // as on the wire, before window scaling
   std::uint16_t urgent_pointer = 0;
-  TcpOptions options;  // building pads them with zeros to a multiple of 4 bytes
+  TcpOptions options{};  // building pads them with zeros to a multiple of 4 bytes
 
   bool has(std::uint8_t flag) const { return (flags & flag) == flag; }
 };
 
 // A parsed segment; `payload` views the parser's input and lives only as long as it does.
 struct TcpSegment {
-  TcpHeader header;
+  TcpHeader header{};
   std::size_t header_length = 0;  // data offset * 4
   std::uint16_t checksum = 0;     // as received
   // Reported, not enforced (the caller decides; see Ipv4Packet::checksum_ok). Note that
   // packets captured on Linux loopback or before NIC offload carry only a partial checksum.
   bool checksum_ok = false;
-  ByteView payload;
+  ByteView payload{};
 };
 
 // Parses a segment given the addresses of its IPv4 pseudo-header.
@@ -78,8 +78,8 @@ Bytes build_tcp_segment(const TcpHeader& header, ByteView payload, Ipv4Address s
 
 // A datagram and the segment it carries, both parsed; views point into the parser's input.
 struct TcpPacket {
-  Ipv4Packet ip;
-  TcpSegment tcp;
+  Ipv4Packet ip{};
+  TcpSegment tcp{};
 };
 Result<TcpPacket> parse_tcp_packet(ByteView datagram, PacketError* kind = nullptr);
 
@@ -91,9 +91,9 @@ Bytes build_tcp_packet(const Ipv4Header& ip, const TcpHeader& tcp, ByteView payl
 // (TTL 64, DF set). Use designated initializers:
 //   build_tcp_packet({.source = a, .source_port = 443, .destination = b, ...})
 struct TcpPacketSpec {
-  Ipv4Address source;
+  Ipv4Address source{};
   std::uint16_t source_port = 0;
-  Ipv4Address destination;
+  Ipv4Address destination{};
   std::uint16_t destination_port = 0;
   std::uint32_t seq = 0;
   std::uint32_t ack = 0;
