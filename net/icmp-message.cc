@@ -43,7 +43,8 @@ Result<IcmpMessage> parse_icmp(ByteView message, PacketError* kind) {
     case icmp_type::kEchoReply:
     case icmp_type::kEchoRequest:
       if (code != 0) break;
-      m.body = IcmpEcho{type == icmp_type::kEchoReply, static_cast<std::uint16_t>(rest_of_header >> 16),
+      m.body = IcmpEcho{type == icmp_type::kEchoReply,
+                        static_cast<std::uint16_t>(rest_of_header >> 16),
                         static_cast<std::uint16_t>(rest_of_header), body};
       return m;
     case icmp_type::kTimeExceeded:

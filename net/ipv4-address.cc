@@ -21,7 +21,8 @@ Result<Ipv4Address> Ipv4Address::parse(std::string_view text) {
       n = n * 10 + static_cast<std::uint32_t>(text[pos] - '0');
       ++pos;
     }
-    if (pos == start) return make_error("IPv4 address '{}': octet {} is not a number", text, octet + 1);
+    if (pos == start)
+      return make_error("IPv4 address '{}': octet {} is not a number", text, octet + 1);
     if (pos < text.size() && text[pos] >= '0' && text[pos] <= '9')
       return make_error("IPv4 address '{}': octet {} has more than 3 digits", text, octet + 1);
     if (pos - start > 1 && text[start] == '0')

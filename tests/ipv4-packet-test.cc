@@ -114,8 +114,8 @@ BOOST_AUTO_TEST_CASE(reports_a_bad_header_checksum_without_refusing) {
 }
 
 BOOST_AUTO_TEST_CASE(rebuilding_a_parsed_datagram_gives_the_same_bytes) {
-  for (auto hex : {fixtures::kLoopbackRst, fixtures::kLinuxTimeExceeded, fixtures::kCraftedAllOptions,
-                   fixtures::kLoopbackEchoReply}) {
+  for (auto hex : {fixtures::kLoopbackRst, fixtures::kLinuxTimeExceeded,
+                   fixtures::kCraftedAllOptions, fixtures::kLoopbackEchoReply}) {
     Bytes bytes = from_hex(hex);
     auto p = parse_ipv4(bytes);
     BOOST_REQUIRE(p.ok());
