@@ -1,5 +1,7 @@
 #include "net/packet-error.h"
 
+#include <ostream>
+
 namespace mitmlab {
 
 std::string_view to_string(PacketError e) {
@@ -14,5 +16,7 @@ std::string_view to_string(PacketError e) {
   }
   return "unknown";
 }
+
+std::ostream& operator<<(std::ostream& out, PacketError e) { return out << to_string(e); }
 
 }  // namespace mitmlab

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <string_view>
 #include <utility>
 
@@ -22,6 +23,8 @@ enum class PacketError : std::uint8_t {
 };
 
 std::string_view to_string(PacketError e);
+// Prints to_string(e), so test frameworks can show kinds.
+std::ostream& operator<<(std::ostream& out, PacketError e);
 
 // Records `code` in `*kind` (if given) and builds the Error message.
 template <typename... Args>

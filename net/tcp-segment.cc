@@ -118,6 +118,9 @@ void write_tcp_segment(Writer& out, const TcpHeader& h, ByteView payload, Ipv4Ad
     throw std::length_error("TCP: options longer than 40 bytes");
   std::size_t padded = (options_length + 3) / 4 * 4;
   std::size_t header_length = kTcpMinHeaderLength + padded;
+  // The pseudo-header has 16 bits for the length; IPv4 could not carry more anyway.
+  if (header_length + payload.size() > 0xffff)
+    throw std::length_error("TCP: segment longer than 65535 bytes");
 
   std::size_t start = out.size();
   out.u16(h.source_port);

@@ -70,7 +70,7 @@ Result<TcpSegment> parse_tcp(const Ipv4Packet& datagram, PacketError* kind = nul
 std::uint16_t tcp_checksum(ByteView segment, Ipv4Address source, Ipv4Address destination);
 
 // Appends the segment with its checksum computed. Throws std::length_error if the options
-// exceed 40 bytes (a bug in the caller).
+// exceed 40 bytes or the segment 65535 bytes (bugs in the caller).
 void write_tcp_segment(Writer& out, const TcpHeader& header, ByteView payload,
                        Ipv4Address source, Ipv4Address destination);
 Bytes build_tcp_segment(const TcpHeader& header, ByteView payload, Ipv4Address source,

@@ -217,6 +217,10 @@ BOOST_AUTO_TEST_CASE(builder_pads_options_with_zeros_and_honours_ttl) {
   TcpHeader too_many;
   too_many.options.assign(41, TcpNop{});
   BOOST_CHECK_THROW(build_tcp_segment(too_many, {}, {}, {}), std::length_error);
+  Bytes huge(65535 - 19, 0);
+  BOOST_CHECK_THROW(build_tcp_segment(TcpHeader{}, huge, {}, {}), std::length_error);
+  BOOST_TEST(build_tcp_segment(TcpHeader{}, ByteView(huge).first(65535 - 20), {}, {}).size() ==
+             65535u);
 }
 
 BOOST_AUTO_TEST_CASE(a_changed_byte_or_address_breaks_the_checksum) {
@@ -241,35 +245,35 @@ BOOST_AUTO_TEST_CASE(rejects_malformed_segments_with_precise_errors) {
   auto r = parse_tcp(ByteView(seg).first(19), a, b, &kind);
   BOOST_REQUIRE(!r.ok());
   BOOST_TEST(r.message() == "TCP: 19 bytes, a header needs at least 20");
-  BOOST_TEST((kind == PacketError::kTruncated));
+  BOOST_TEST(kind == PacketError::kTruncated);
 
   Bytes low = seg;
   low[12] = 0x40;
   r = parse_tcp(low, a, b, &kind);
   BOOST_REQUIRE(!r.ok());
   BOOST_TEST(r.message() == "TCP: data offset 4 (16 bytes), minimum is 5");
-  BOOST_TEST((kind == PacketError::kBadHeaderLength));
+  BOOST_TEST(kind == PacketError::kBadHeaderLength);
 
   Bytes high = seg;
   high[12] = 0xf0;
   r = parse_tcp(high, a, b, &kind);
   BOOST_REQUIRE(!r.ok());
   BOOST_TEST(r.message() == "TCP: header length 60 exceeds 40 bytes in the segment");
-  BOOST_TEST((kind == PacketError::kTruncated));
+  BOOST_TEST(kind == PacketError::kTruncated);
 
   Bytes bad_option = seg;
   bad_option[20 + 4 + 1] = 1;  // the SACK-permitted option (offset 4) claims length 1
   r = parse_tcp(bad_option, a, b, &kind);
   BOOST_REQUIRE(!r.ok());
   BOOST_TEST(r.message() == "TCP: option kind 4 at offset 4 declares length 1 (minimum 2)");
-  BOOST_TEST((kind == PacketError::kBadOption));
+  BOOST_TEST(kind == PacketError::kBadOption);
 
   Bytes long_option = seg;
   long_option[20 + 6 + 1] = 30;  // the timestamps option (offset 6) claims 30 bytes
   r = parse_tcp(long_option, a, b, &kind);
   BOOST_REQUIRE(!r.ok());
   BOOST_TEST(r.message() == "TCP: option kind 8 at offset 6 declares length 30, 14 bytes left");
-  BOOST_TEST((kind == PacketError::kBadOption));
+  BOOST_TEST(kind == PacketError::kBadOption);
 
   auto missing_length = parse_tcp_options(from_hex("0101 02"), &kind);
   BOOST_REQUIRE(!missing_length.ok());
@@ -286,14 +290,14 @@ BOOST_AUTO_TEST_CASE(refuses_fragments_and_other_protocols) {
   fragment.header.more_fragments = true;
   auto r = parse_tcp(fragment, &kind);
   BOOST_REQUIRE(!r.ok());
-  BOOST_TEST((kind == PacketError::kFragment));
+  BOOST_TEST(kind == PacketError::kFragment);
   BOOST_TEST(r.message().find("fragment") != std::string::npos);
 
   Ipv4Packet icmp = *ip;
   icmp.header.protocol = ip_protocol::kIcmp;
   r = parse_tcp(icmp, &kind);
   BOOST_REQUIRE(!r.ok());
-  BOOST_TEST((kind == PacketError::kWrongProtocol));
+  BOOST_TEST(kind == PacketError::kWrongProtocol);
   BOOST_TEST(r.message() == "TCP: IPv4 protocol is 1, not 6");
 }
 
