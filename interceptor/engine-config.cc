@@ -288,10 +288,12 @@ class ConfigReader {
       if (auto s = check_object(b, at, {"max_flows", "max_held_bytes_per_flow", "max_buffered_bytes_per_flow"}); !s) {
         return s;
       }
-      for (auto [key, field, hi] : {std::tuple{"max_flows", &c.bounds.max_flows, kMaxFlows},
-                                    std::tuple{"max_held_bytes_per_flow", &c.bounds.max_held_bytes_per_flow, kMaxBufferBytes},
-                                    std::tuple{"max_buffered_bytes_per_flow", &c.bounds.max_buffered_bytes_per_flow,
-                                               kMaxBufferBytes}}) {
+      EngineBounds& bounds = c.bounds;
+      constexpr std::uint64_t kMaxBytes = kMaxBufferBytes;
+      for (auto [key, field, hi] : {std::tuple{"max_flows", &bounds.max_flows, kMaxFlows},
+                                    std::tuple{"max_held_bytes_per_flow", &bounds.max_held_bytes_per_flow, kMaxBytes},
+                                    std::tuple{"max_buffered_bytes_per_flow", &bounds.max_buffered_bytes_per_flow,
+                                               kMaxBytes}}) {
         if (!b.contains(key)) continue;
         auto v = unsigned_in(b.at(key), at / key, 1, hi);
         if (!v) return v.error();

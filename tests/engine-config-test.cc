@@ -13,7 +13,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string fixture(std::string_view name) { return std::string(MITMLAB_FIXTURES) + "/engine-config/" + std::string(name); }
+std::string fixture(std::string_view name) {
+  return std::string(MITMLAB_FIXTURES) + "/engine-config/" + std::string(name);
+}
 
 // The error message of a config that must not parse.
 std::string error_of(const json& doc) {
@@ -33,7 +35,9 @@ std::string load_error_of(std::string_view file) {
 template <typename T>
 std::string why(const Result<T>& r) { return r.ok() ? std::string() : r.message(); }
 
-bool contains(const std::string& haystack, std::string_view needle) { return haystack.find(needle) != std::string::npos; }
+bool contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
 
 }  // namespace
 
@@ -192,7 +196,9 @@ BOOST_AUTO_TEST_CASE(schedule_forms) {
   BOOST_REQUIRE_MESSAGE(always.ok(), why(always));
   BOOST_TEST(always->schedule.active_at(0ns));
   // A calendar interval may begin before the scenario does.
-  json early = {{"schedule", {{"origin", "2019-07-22T00:00:00Z"}, {"active", {{{"start", "2019-07-21T23:00:00Z"}, {"end", 60}}}}}}};
+  json early = {{"schedule",
+                 {{"origin", "2019-07-22T00:00:00Z"},
+                  {"active", {{{"start", "2019-07-21T23:00:00Z"}, {"end", 60}}}}}}};
   auto parsed = parse_engine_config(early, "early");
   BOOST_REQUIRE_MESSAGE(parsed.ok(), why(parsed));
   BOOST_TEST(((*parsed->schedule.active)[0].start == -3600s));

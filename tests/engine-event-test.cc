@@ -74,7 +74,9 @@ BOOST_AUTO_TEST_CASE(a_capped_log_counts_what_it_drops) {
 
 BOOST_AUTO_TEST_CASE(event_kind_names_are_stable) {
   std::vector<std::string_view> names;
-  for (int k = 0; k <= static_cast<int>(EventKind::kMalformed); ++k) names.push_back(event_kind_name(static_cast<EventKind>(k)));
+  for (int k = 0; k <= static_cast<int>(EventKind::kMalformed); ++k) {
+    names.push_back(event_kind_name(static_cast<EventKind>(k)));
+  }
   std::vector<std::string_view> expected = {"flow_tracked", "decision",     "origin_check", "origin_verdict",
                                             "hijack",       "forge",        "relay",        "client_alert",
                                             "flow_closed",  "flow_expired", "flow_evicted", "malformed"};
