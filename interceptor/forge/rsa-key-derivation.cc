@@ -112,131 +112,251 @@ void residues(ByteView big_endian, const std::vector<std::uint32_t>& moduli, std
   }
 }
 
-// Per-derivation state: the stream, the spec's parameters and scratch numbers.
+// True when OpenSSL runs two 1024-bit exponentiations at once with AVX-512 IFMA
+// (BN_mod_exp_mont_consttime_x2): about twice the throughput of two single ones. Without
+// IFMA, x2 falls back to two constant-time exponentiations, slower than BN_mod_exp_mont.
+// Only speed depends on this, never a result: exponentiation results are exact.
+bool paired_exponentiation_is_fast() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool fast = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512ifma");
+  return fast;
+#else
+  return false;
+#endif
+}
+
+// Miller-Rabin state of one candidate c: c - 1 = 2^a * m, the Montgomery context shared by
+// all of its rounds, and Hc, the root of its witnesses.
+struct Candidate {
+  BignumPtr c{BN_new()}, c_minus_1{BN_new()}, m{BN_new()}, w{BN_new()}, y{BN_new()};
+  BnMontCtxPtr mont{BN_MONT_CTX_new()};
+  int a = 0;
+  Digest hc{};
+  bool allocated() const { return c && c_minus_1 && m && w && y && mont; }
+};
+
+// Walks X, X+2, X+4, ... window by window and yields the candidates that survive the sieve:
+// no odd prime factor below kSieveBound and c mod e != 1. Offsets solve
+// base + 2j = target (mod s), i.e. j = (target - r) * 2^-1 (mod s).
+class CandidateWalk {
+ public:
+  enum class Step { kCandidate, kExhausted, kError };
+
+  CandidateWalk(const std::vector<std::uint32_t>& moduli, std::size_t sieve_primes, std::size_t e_index,
+                unsigned prime_bits)
+      : moduli_(moduli), sieve_primes_(sieve_primes), e_index_(e_index), prime_bits_(prime_bits),
+        sieved_(kWindow) {}
+
+  // Starts over at x (given as big-endian bytes).
+  bool reset(ByteView x) {
+    if (!base_ || !BN_bin2bn(x.data(), static_cast<int>(x.size()), base_.get())) return false;
+    residues(x, moduli_, res_);
+    windows_ = 0;
+    sieve();
+    return true;
+  }
+
+  Step next(BIGNUM* out) {
+    for (;;) {
+      while (j_ < kWindow && sieved_[j_]) ++j_;
+      if (j_ < kWindow) break;
+      if (!BN_add_word(base_.get(), 2 * kWindow)) return Step::kError;
+      if (BN_num_bits(base_.get()) > static_cast<int>(prime_bits_)) return Step::kExhausted;
+      for (std::size_t i = 0; i < moduli_.size(); ++i) res_[i] = (res_[i] + 2 * kWindow) % moduli_[i];
+      ++windows_;
+      sieve();
+    }
+    if (!BN_copy(out, base_.get()) || !BN_add_word(out, 2 * j_)) return Step::kError;
+    ++j_;
+    if (BN_num_bits(out) > static_cast<int>(prime_bits_)) return Step::kExhausted;  // reached 2^k
+    return Step::kCandidate;
+  }
+
+  // Odd numbers walked past so far from the last reset.
+  std::uint64_t walked() const { return windows_ * kWindow + j_; }
+
+ private:
+  void sieve() {
+    j_ = 0;
+    std::fill(sieved_.begin(), sieved_.end(), 0);
+    for (std::size_t i = 0; i < moduli_.size(); ++i) {
+      const std::uint64_t s = moduli_[i];
+      const std::uint64_t half = (s + 1) / 2;  // the inverse of 2 modulo odd s
+      if (i < sieve_primes_) {
+        for (std::uint64_t j = (s - res_[i]) % s * half % s; j < kWindow; j += s) sieved_[j] = 1;
+      }
+      if (i == e_index_) {
+        for (std::uint64_t j = (1 + s - res_[i]) % s * half % s; j < kWindow; j += s) sieved_[j] = 1;
+      }
+    }
+  }
+
+  const std::vector<std::uint32_t>& moduli_;
+  std::size_t sieve_primes_, e_index_;
+  unsigned prime_bits_;
+  BignumPtr base_{BN_new()};
+  std::vector<std::uint32_t> res_;
+  std::vector<std::uint8_t> sieved_;
+  unsigned j_ = 0;
+  std::uint64_t windows_ = 0;
+};
+
+// Per-derivation state: the stream, the spec's parameters and the prime search.
 class Deriver {
  public:
   Deriver(const Digest& key, const RsaKeySpec& spec, RsaDerivationStats& stats)
-      : stream_(key), spec_(spec), prime_bits_(spec.bits / 2), stats_(stats) {
+      : stream_(key), prime_bits_(spec.bits / 2), stats_(stats) {
     moduli_ = small_primes();
-    // e = 65537 is above the sieve bound: add it as one more modulus for the p mod e != 1 rule.
+    // e = 65537 is above the sieve bound: one more modulus, for the c mod e != 1 rule only.
     e_index_ = moduli_.size();
     for (std::size_t i = 0; i < moduli_.size(); ++i) {
       if (moduli_[i] == spec.public_exponent) e_index_ = i;
     }
     if (e_index_ == moduli_.size()) moduli_.push_back(static_cast<std::uint32_t>(spec.public_exponent));
     rounds_ = prime_bits_ >= 1536 ? 4 : prime_bits_ >= 1024 ? 5 : 7;
+    paired_ = prime_bits_ == 1024 && paired_exponentiation_is_fast();
   }
 
-  // prime(k) of the header; nullptr on an OpenSSL failure.
+  // prime(k) of the header; nullptr on an OpenSSL failure. Candidates are tested two at a
+  // time (first rounds paired); the earlier one in walk order wins, as the header requires.
   BignumPtr next_prime() {
+    thread_local BnCtxPtr ctx(BN_CTX_new());
+    ctx_ = ctx.get();
     const std::size_t len = prime_bits_ / 8;
     Bytes x_bytes(len);
-    std::vector<std::uint32_t> res;
-    std::vector<std::uint8_t> sieved(kWindow);
-    BignumPtr base(BN_new()), candidate(BN_new());
-    if (!base || !candidate) return nullptr;
+    CandidateWalk walk(moduli_, small_primes().size(), e_index_, prime_bits_);
+    std::array<Candidate, 2> pair;
+    if (!ctx_ || !pair[0].allocated() || !pair[1].allocated()) return nullptr;
     for (;;) {
       ++stats_.prime_draws;
       if (!stream_.read(x_bytes)) return nullptr;
       x_bytes[0] |= 0xC0;
       x_bytes[len - 1] |= 0x01;
-      if (!BN_bin2bn(x_bytes.data(), static_cast<int>(len), base.get())) return nullptr;
-      residues(x_bytes, moduli_, res);
-      // Walk window after window; `base` is the window's first candidate.
+      if (!walk.reset(x_bytes)) return nullptr;
       for (;;) {
-        sieve_window(res, sieved);
-        for (unsigned j = 0; j < kWindow; ++j) {
-          if (sieved[j]) continue;
-          if (!BN_copy(candidate.get(), base.get()) || !BN_add_word(candidate.get(), 2 * j)) return nullptr;
-          if (BN_num_bits(candidate.get()) > static_cast<int>(prime_bits_)) break;  // reached 2^k
-          int verdict = miller_rabin(candidate.get());
-          if (verdict < 0) return nullptr;
-          if (verdict == 1) {
-            stats_.candidates += j + 1;
-            return candidate;
+        std::size_t got = 0;
+        for (; got < pair.size(); ++got) {
+          auto step = walk.next(pair[got].c.get());
+          if (step == CandidateWalk::Step::kError) return nullptr;
+          if (step == CandidateWalk::Step::kExhausted) break;
+          if (!prepare(pair[got])) return nullptr;
+        }
+        std::array<int, 2> verdict{0, 0};
+        if (got == 2 && paired_) {
+          if (!test_round(pair[0], 0, pair[1], 0, verdict)) return nullptr;
+        } else {
+          for (std::size_t i = 0; i < got; ++i) {
+            std::array<int, 2> single{0, 0};
+            if (!test_round(pair[i], 0, pair[i], -1, single)) return nullptr;
+            verdict[i] = single[0];
           }
         }
-        stats_.candidates += kWindow;
-        if (!BN_add_word(base.get(), 2 * kWindow)) return nullptr;
-        if (BN_num_bits(base.get()) > static_cast<int>(prime_bits_)) break;  // fresh X
-        for (std::size_t i = 0; i < moduli_.size(); ++i) res[i] = (res[i] + 2 * kWindow) % moduli_[i];
+        for (std::size_t i = 0; i < got; ++i) {
+          if (!verdict[i]) continue;
+          int rest = remaining_rounds(pair[i]);
+          if (rest < 0) return nullptr;
+          if (rest == 1) {
+            stats_.candidates += walk.walked();
+            return std::move(pair[i].c);
+          }
+        }
+        if (got < pair.size()) break;  // walk exhausted: fresh X
       }
+      stats_.candidates += walk.walked();
     }
   }
-
-  const Digest& key() const { return stream_.key(); }
 
  private:
-  // Marks window offsets j whose candidate base + 2j is divisible by a small prime, or is
-  // 1 mod e. Offsets solve base + 2j = target (mod m), i.e. j = (target - r) * 2^-1 (mod m).
-  void sieve_window(const std::vector<std::uint32_t>& res, std::vector<std::uint8_t>& sieved) const {
-    std::fill(sieved.begin(), sieved.end(), 0);
-    for (std::size_t i = 0; i < moduli_.size(); ++i) {
-      const std::uint64_t m = moduli_[i];
-      const std::uint64_t half = (m + 1) / 2;  // the inverse of 2 modulo odd m
-      if (i < small_primes().size()) {
-        for (std::uint64_t j = (m - res[i]) % m * half % m; j < kWindow; j += m) sieved[j] = 1;
-      }
-      if (i == e_index_) {
-        for (std::uint64_t j = (1 + m - res[i]) % m * half % m; j < kWindow; j += m) sieved[j] = 1;
-      }
+  bool prepare(Candidate& cand) {
+    const BIGNUM* c = cand.c.get();
+    if (!BN_MONT_CTX_set(cand.mont.get(), c, ctx_) || !BN_copy(cand.c_minus_1.get(), c) ||
+        !BN_sub_word(cand.c_minus_1.get(), 1)) {
+      return false;
     }
-  }
-
-  // 1: probably prime; 0: composite; -1: OpenSSL failure.
-  int miller_rabin(const BIGNUM* c) {
-    thread_local BnCtxPtr ctx(BN_CTX_new());
-    if (!ctx) return -1;
-    BnMontCtxPtr mont(BN_MONT_CTX_new());
-    BignumPtr c_minus_1(BN_dup(c)), m(BN_new()), w(BN_new()), y(BN_new());
-    if (!mont || !c_minus_1 || !m || !w || !y) return -1;
-    if (!BN_MONT_CTX_set(mont.get(), c, ctx.get()) || !BN_sub_word(c_minus_1.get(), 1)) return -1;
-    int a = 1;
-    while (!BN_is_bit_set(c_minus_1.get(), a)) ++a;
-    if (!BN_rshift(m.get(), c_minus_1.get(), a)) return -1;
-
+    cand.a = 1;
+    while (!BN_is_bit_set(cand.c_minus_1.get(), cand.a)) ++cand.a;
+    if (!BN_rshift(cand.m.get(), cand.c_minus_1.get(), cand.a)) return false;
     const std::size_t len = prime_bits_ / 8;
     Bytes c_bytes(len);
-    if (BN_bn2binpad(c, c_bytes.data(), static_cast<int>(len)) != static_cast<int>(len)) return -1;
-    Digest hc;
-    if (!sha256({key(), as_bytes(kWitnessLabel), c_bytes}, hc)) return -1;
+    if (BN_bn2binpad(c, c_bytes.data(), static_cast<int>(len)) != static_cast<int>(len)) return false;
+    return sha256({stream_.key(), as_bytes(kWitnessLabel), c_bytes}, cand.hc);
+  }
 
+  // witness(c, r) of the header, into `w`.
+  bool witness(const Candidate& cand, unsigned round, BIGNUM* w) {
+    const std::size_t len = prime_bits_ / 8;
     Bytes w_bytes;
     w_bytes.reserve(len + 32);
-    for (unsigned r = 0; r < rounds_; ++r) {
-      ++stats_.miller_rabin;
-      w_bytes.clear();
-      for (std::uint32_t block = 0; w_bytes.size() < len; ++block) {
-        Bytes suffix;
-        put_u32(suffix, r);
-        put_u32(suffix, block);
-        Digest d;
-        if (!sha256({hc, suffix}, d)) return -1;
-        w_bytes.insert(w_bytes.end(), d.begin(), d.end());
-      }
-      if (!BN_bin2bn(w_bytes.data(), static_cast<int>(len), w.get())) return -1;
-      if (!BN_clear_bit(w.get(), static_cast<int>(prime_bits_) - 1)) return -1;
-      if (BN_cmp(w.get(), BN_value_one()) <= 0 && !BN_set_word(w.get(), 2)) return -1;
+    for (std::uint32_t block = 0; w_bytes.size() < len; ++block) {
+      Bytes suffix;
+      put_u32(suffix, round);
+      put_u32(suffix, block);
+      Digest d;
+      if (!sha256({cand.hc, suffix}, d)) return false;
+      w_bytes.insert(w_bytes.end(), d.begin(), d.end());
+    }
+    if (!BN_bin2bn(w_bytes.data(), static_cast<int>(len), w)) return false;
+    if (!BN_clear_bit(w, static_cast<int>(prime_bits_) - 1)) return false;
+    return BN_cmp(w, BN_value_one()) > 0 || BN_set_word(w, 2);
+  }
 
-      if (!BN_mod_exp_mont(y.get(), w.get(), m.get(), c, ctx.get(), mont.get())) return -1;
-      if (BN_is_one(y.get()) || BN_cmp(y.get(), c_minus_1.get()) == 0) continue;
-      bool passed = false;
-      for (int i = 1; i < a && !passed; ++i) {
-        if (!BN_mod_sqr(y.get(), y.get(), c, ctx.get())) return -1;
-        if (BN_cmp(y.get(), c_minus_1.get()) == 0) passed = true;
-        else if (BN_is_one(y.get())) return 0;
+  // The strong-probable-prime check after y = w^m mod c: 1 passes, 0 composite, -1 failure.
+  int strong_tail(const Candidate& cand, BIGNUM* y) {
+    if (BN_is_one(y) || BN_cmp(y, cand.c_minus_1.get()) == 0) return 1;
+    for (int i = 1; i < cand.a; ++i) {
+      if (!BN_mod_sqr(y, y, cand.c.get(), ctx_)) return -1;
+      if (BN_cmp(y, cand.c_minus_1.get()) == 0) return 1;
+      if (BN_is_one(y)) return 0;
+    }
+    return 0;
+  }
+
+  // Round r1 on c1 and, when r2 >= 0, round r2 on c2 (possibly the same candidate), with one
+  // paired exponentiation when that is fast. verdict[i]: 1 passed, 0 composite.
+  bool test_round(Candidate& c1, int r1, Candidate& c2, int r2, std::array<int, 2>& verdict) {
+    // c1 and c2 may be the same candidate: keep the second round's numbers apart.
+    BignumPtr w2(BN_new()), y2(BN_new());
+    if (!w2 || !y2 || !witness(c1, static_cast<unsigned>(r1), c1.w.get())) return false;
+    ++stats_.miller_rabin;
+    if (r2 >= 0) {
+      if (!witness(c2, static_cast<unsigned>(r2), w2.get())) return false;
+      ++stats_.miller_rabin;
+      if (paired_) {
+        if (!BN_mod_exp_mont_consttime_x2(c1.y.get(), c1.w.get(), c1.m.get(), c1.c.get(), c1.mont.get(), y2.get(),
+                                          w2.get(), c2.m.get(), c2.c.get(), c2.mont.get(), ctx_)) {
+          return false;
+        }
+      } else if (!BN_mod_exp_mont(y2.get(), w2.get(), c2.m.get(), c2.c.get(), ctx_, c2.mont.get())) {
+        return false;
       }
-      if (!passed) return 0;
+    }
+    if (r2 < 0 || !paired_) {
+      if (!BN_mod_exp_mont(c1.y.get(), c1.w.get(), c1.m.get(), c1.c.get(), ctx_, c1.mont.get())) return false;
+    }
+    verdict[0] = strong_tail(c1, c1.y.get());
+    verdict[1] = r2 >= 0 ? strong_tail(c2, y2.get()) : 0;
+    return verdict[0] >= 0 && verdict[1] >= 0;
+  }
+
+  // Rounds 1..t-1 of a candidate that passed round 0, two at a time: 1 prime, 0 composite.
+  int remaining_rounds(Candidate& cand) {
+    for (int r = 1; r < static_cast<int>(rounds_); r += 2) {
+      std::array<int, 2> verdict{0, 0};
+      const bool two = r + 1 < static_cast<int>(rounds_);
+      if (!test_round(cand, r, cand, two ? r + 1 : -1, verdict)) return -1;
+      if (!verdict[0] || (two && !verdict[1])) return 0;
     }
     return 1;
   }
 
   KeyStream stream_;
-  RsaKeySpec spec_;
   unsigned prime_bits_;
   unsigned rounds_ = 0;
+  bool paired_ = false;
   std::vector<std::uint32_t> moduli_;
   std::size_t e_index_ = 0;
+  BN_CTX* ctx_ = nullptr;  // the thread's BN_CTX, set by next_prime
   RsaDerivationStats& stats_;
 };
 
