@@ -17,7 +17,6 @@ using BnMontCtxPtr = OpenSslPtr<BN_MONT_CTX, BN_MONT_CTX_free>;
 using EvpMdPtr = OpenSslPtr<EVP_MD, EVP_MD_free>;
 using Digest = std::array<std::uint8_t, 32>;
 
-constexpr std::string_view kDomain = "mitmlab/rsa-key-derivation/v1";
 constexpr std::string_view kWitnessLabel = "witness";
 // Odd primes below this bound are trial-divided by the sieve. Part of the construction.
 constexpr unsigned kSieveBound = 1u << 14;
@@ -408,7 +407,7 @@ Result<EvpPkeyPtr> derive_rsa_key(ByteView seed, const RsaKeySpec& spec, RsaDeri
   RsaDerivationStats local;
   RsaDerivationStats& st = stats ? *stats : local;
 
-  Bytes header(kDomain.begin(), kDomain.end());
+  Bytes header(kRsaKeyDerivationLabel.begin(), kRsaKeyDerivationLabel.end());
   header.push_back(0x00);
   put_u32(header, spec.bits);
   put_u64(header, spec.public_exponent);

@@ -38,6 +38,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "net/bytes.h"
 #include "net/openssl.h"
@@ -49,6 +50,9 @@ struct RsaKeySpec {
   unsigned bits = 2048;
   unsigned long public_exponent = 65537;
 };
+
+// The construction's domain label (K above). Changing the construction means a new label.
+inline constexpr std::string_view kRsaKeyDerivationLabel = "mitmlab/rsa-key-derivation/v1";
 
 inline bool operator==(const RsaKeySpec& a, const RsaKeySpec& b) {
   return a.bits == b.bits && a.public_exponent == b.public_exponent;
