@@ -3,6 +3,8 @@
 
 #include <array>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <openssl/core_names.h>
 #include <openssl/sha.h>
@@ -242,4 +244,34 @@ BOOST_AUTO_TEST_CASE(stats_count_the_work) {
   // Two primes passed all 7 rounds, and the walk passed at least two candidates.
   BOOST_TEST(stats.miller_rabin >= 14u);
   BOOST_TEST(stats.candidates >= 2u);
+}
+
+BOOST_AUTO_TEST_CASE(parallel_derivation_matches_serial) {
+  // derive_rsa_key keeps only thread-local state: threads deriving at once, the same seeds
+  // and different ones, get exactly the serial keys.
+  const std::vector<std::string> seeds{"t-0", "t-1", "t-2", "t-0"};
+  std::vector<Bytes> serial;
+  for (const auto& s : seeds) serial.push_back(private_der(derive(s, kRsa1024e3).get()));
+  std::vector<Bytes> parallel(seeds.size());
+  std::vector<std::string> errors(seeds.size());
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+      threads.emplace_back([&, i] {
+        auto key = derive_rsa_key(as_bytes(seeds[i]), kRsa1024e3);
+        if (!key.ok()) {
+          errors[i] = key.message();
+          return;
+        }
+        int n = i2d_PrivateKey(key->get(), nullptr);
+        parallel[i].resize(static_cast<std::size_t>(n > 0 ? n : 0));
+        unsigned char* p = parallel[i].data();
+        if (n > 0) i2d_PrivateKey(key->get(), &p);
+      });
+    }
+  }
+  for (std::size_t i = 0; i < seeds.size(); ++i) {
+    BOOST_TEST(errors[i].empty(), errors[i]);
+    BOOST_TEST(parallel[i] == serial[i], "seed " << seeds[i]);
+  }
 }
