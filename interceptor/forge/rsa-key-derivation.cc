@@ -4,7 +4,7 @@
 #include "interceptor/forge/rsa-key-derivation.h"
 
 #include <array>
-#include <cstring>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -416,9 +416,9 @@ Result<EvpPkeyPtr> derive_rsa_key(ByteView seed, const RsaKeySpec& spec, RsaDeri
   if (!sha256({header, seed}, key)) return openssl_error("derive_rsa_key: SHA-256 failed");
 
   thread_local BnCtxPtr ctx(BN_CTX_new());
-  BignumPtr e(BN_new()), p1(BN_new()), q1(BN_new()), g(BN_new()), lcm(BN_new()), d(BN_new()), bound(BN_new()),
-      diff(BN_new()), n(BN_new()), dmp1(BN_new()), dmq1(BN_new()), iqmp(BN_new());
-  if (!ctx || !e || !p1 || !q1 || !g || !lcm || !d || !bound || !diff || !n || !dmp1 || !dmq1 || !iqmp ||
+  BignumPtr e(BN_new()), p1(BN_new()), q1(BN_new()), g(BN_new()), lcm(BN_new()), d(BN_new()), diff(BN_new()),
+      n(BN_new()), dmp1(BN_new()), dmq1(BN_new()), iqmp(BN_new());
+  if (!ctx || !e || !p1 || !q1 || !g || !lcm || !d || !diff || !n || !dmp1 || !dmq1 || !iqmp ||
       !BN_set_word(e.get(), spec.public_exponent)) {
     return openssl_error("derive_rsa_key: out of memory");
   }
@@ -431,7 +431,7 @@ Result<EvpPkeyPtr> derive_rsa_key(ByteView seed, const RsaKeySpec& spec, RsaDeri
   for (;;) {
     q = deriver.next_prime();
     if (!q || !BN_sub(q1.get(), q.get(), BN_value_one())) return openssl_error("derive_rsa_key: prime search failed");
-    // |p - q| > 2^(k-100): p and q must not share their top bits (Fermat factoring).
+    // |p - q| >= 2^(k-100): p and q must not share their top bits (Fermat factoring).
     if (!BN_sub(diff.get(), p.get(), q.get())) return openssl_error("derive_rsa_key: BN_sub failed");
     BN_set_negative(diff.get(), 0);
     if (BN_num_bits(diff.get()) <= static_cast<int>(k) - 100) continue;
@@ -441,7 +441,7 @@ Result<EvpPkeyPtr> derive_rsa_key(ByteView seed, const RsaKeySpec& spec, RsaDeri
         !BN_mod_inverse(d.get(), e.get(), lcm.get(), ctx.get())) {
       return openssl_error("derive_rsa_key: computing d failed");
     }
-    // d > 2^(bits/2): a small d would expose the key (Wiener, Boneh-Durfee).
+    // d >= 2^(bits/2): a small d would expose the key (Wiener, Boneh-Durfee).
     if (BN_num_bits(d.get()) <= static_cast<int>(k)) continue;
     break;
   }

@@ -5,6 +5,7 @@
 // THE CONSTRUCTION (version 1). Keys must stay stable forever: a change to anything below
 // changes every key, every forged certificate and every golden result. The pinned test
 // in tests/rsa-key-derivation-test.cc fails if it changes; bump the domain label then.
+// tests/support/rsa-key-derivation-reference.py re-implements this text independently.
 // Integers are big-endian; u32/u64 are fixed-width; k = bits / 2 is the prime size.
 //
 //   K       = SHA-256("mitmlab/rsa-key-derivation/v1" || 0x00 || u32(bits) || u64(e)
@@ -28,8 +29,10 @@
 //     primes (2^-112), 4 for 1536- and 2048-bit primes (2^-128, 2^-144); RSA-1024 is outside
 //     FIPS 186-5: 7 rounds for 512-bit primes (FIPS 186-4 Table C.3, 2^-100).
 //   key:
-//     p = prime(k); then q = prime(k), drawn again (new X) until |p - q| > 2^(k-100) and
-//     d = e^-1 mod lcm(p-1, q-1) exceeds 2^(bits/2) (FIPS 186-5 A.1.1 conditions).
+//     p = prime(k); then q = prime(k), drawn again (prime(k) once more, from the stream's
+//     next bytes) until |p - q| has more than k-100 bits and d = e^-1 mod lcm(p-1, q-1) has
+//     more than k bits (the FIPS 186-5 conditions |p-q| > 2^(k-100) and d > 2^k, up to
+//     equality, which no prime pair can reach).
 //     If p < q, swap them. n = p*q, dmp1 = d mod (p-1), dmq1 = d mod (q-1), iqmp = q^-1 mod p.
 //     Setting the top two bits makes n exactly `bits` long.
 //

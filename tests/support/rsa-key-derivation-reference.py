@@ -4,7 +4,11 @@
 # checks the pinned values in tests/rsa-key-derivation-test.cc:
 #   python3 tests/support/rsa-key-derivation-reference.py "mitmlab pinned seed" 1024 3
 # prints the SHA-256 of the modulus (big-endian, no leading zeros). Slow (pure Python), exact.
-import hashlib, struct, sys
+import hashlib
+import struct
+import sys
+from math import gcd
+
 def H(*parts): return hashlib.sha256(b''.join(parts)).digest()
 def u32(v): return struct.pack('>I', v)
 def u64(v): return struct.pack('>Q', v)
@@ -46,7 +50,6 @@ def derive(seed, bits, e):
     while True:
         q=prime()
         if abs(p-q).bit_length() <= k-100: continue
-        from math import gcd
         l=(p-1)*(q-1)//gcd(p-1,q-1); d=pow(e,-1,l)
         if d.bit_length() <= k: continue
         break
