@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +15,7 @@
 
 #include "cli/bench-command.h"
 #include "cli/command.h"
+#include "interceptor/forge/key-cache.h"
 #include "interceptor/forge/rsa-key-derivation.h"
 #include "net/openssl.h"
 
@@ -27,6 +30,7 @@ struct Options {
   unsigned long exponent = 3;
   unsigned threads = 1;
   std::string seed = "mitmlab bench forge";
+  std::string cache_dir;  // empty: a fresh temporary directory, removed afterwards
 };
 
 double ms_since(Clock::time_point start) {
@@ -87,6 +91,47 @@ Result<double> parallel_rate(const Options& opt, const RsaKeySpec& spec) {
   return opt.keys / (elapsed_ms / 1000.0);
 }
 
+void print_row(std::string_view name, const std::vector<double>& ms) {
+  fmt::print("{:<30} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.1f}\n", name, median(ms), sum(ms) / ms.size(),
+             *std::max_element(ms.begin(), ms.end()), ms.size() / (sum(ms) / 1000.0));
+}
+
+// The key cache on the same N seeds: a cold pass (derive and store) then a warm pass (load
+// and verify). Returns false after printing an error.
+bool bench_cache(const Options& opt, const RsaKeySpec& spec) {
+  namespace fs = std::filesystem;
+  fs::path dir = opt.cache_dir;
+  const bool temporary = dir.empty();
+  if (temporary) {
+    std::random_device rd;
+    dir = fs::temp_directory_path() / fmt::format("mitmlab-bench-forge-{}{}", rd(), rd());
+  }
+  std::vector<double> cold_ms, warm_ms;
+  KeyCacheCounters counters;
+  {
+    KeyCache cache(dir);
+    for (auto* pass : {&cold_ms, &warm_ms}) {
+      for (unsigned i = 0; i < opt.keys; ++i) {
+        auto start = Clock::now();
+        auto key = cache.get(seed_for(opt, i), spec);
+        pass->push_back(ms_since(start));
+        if (!key.ok()) {
+          fmt::print(stderr, "mitmlab bench forge: {}\n", key.message());
+          return false;
+        }
+      }
+    }
+    counters = cache.counters();
+  }
+  if (temporary) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  print_row(fmt::format("KeyCache cold ({} misses)", counters.misses), cold_ms);
+  print_row(fmt::format("KeyCache warm ({} hits)", counters.hits), warm_ms);
+  return true;
+}
+
 int run(const Options& opt) {
   const RsaKeySpec spec{opt.bits, opt.exponent};
   if (auto ok = check_rsa_key_spec(spec); !ok) {
@@ -120,16 +165,15 @@ int run(const Options& opt) {
   fmt::print("mitmlab bench forge: RSA-{} e={}, {} keys each, interleaved (wall clock, steady_clock)\n", opt.bits,
              opt.exponent, opt.keys);
   fmt::print("{:<30} {:>10} {:>10} {:>10} {:>10}\n", "", "median ms", "mean ms", "max ms", "keys/s");
-  fmt::print("{:<30} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.1f}\n", "derive_rsa_key (seeded)", dmed,
-             sum(derived_ms) / opt.keys, *std::max_element(derived_ms.begin(), derived_ms.end()),
-             opt.keys / (sum(derived_ms) / 1000.0));
-  fmt::print("{:<30} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.1f}\n", "OpenSSL EVP_PKEY_keygen", omed,
-             sum(openssl_ms) / opt.keys, *std::max_element(openssl_ms.begin(), openssl_ms.end()),
-             opt.keys / (sum(openssl_ms) / 1000.0));
+  print_row("derive_rsa_key (seeded)", derived_ms);
+  print_row("OpenSSL EVP_PKEY_keygen", openssl_ms);
   fmt::print("speed-up (OpenSSL median / derived median): {:.1f}x\n", dmed > 0 ? omed / dmed : 0.0);
   fmt::print("derived work per key: {:.1f} Miller-Rabin rounds, {:.0f} odd candidates, {:.2f} prime draws\n",
              double(stats.miller_rabin) / opt.keys, double(stats.candidates) / opt.keys,
              double(stats.prime_draws) / opt.keys);
+
+  // The same seeds as above: a directory given with --cache-dir may already be warm.
+  if (!bench_cache(opt, spec)) return 1;
 
   if (opt.threads > 1) {
     auto rate = parallel_rate(opt, spec);
@@ -161,6 +205,8 @@ void install(CLI::App& app, int& exit_code) {
   cmd->add_option("--threads", options->threads, "Also measure derivation with this many threads")
       ->default_val(1)
       ->check(CLI::Range(1u, 256u));
+  cmd->add_option("--cache-dir", options->cache_dir,
+                  "Key cache directory for the cold/warm rows (default: a temporary one, removed after)");
   cmd->add_option("--seed", options->seed, "Seed label for the derived keys")->default_val("mitmlab bench forge");
   cmd->callback([options, &exit_code] { exit_code = run(*options); });
 }
