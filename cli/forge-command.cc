@@ -12,6 +12,7 @@
 #include "interceptor/forge/fake-authority.h"
 #include "interceptor/forge/forger.h"
 #include "interceptor/forge/forging-profile.h"
+#include "interceptor/forge/key-cache.h"
 
 namespace mitmlab::cli {
 namespace {
@@ -21,6 +22,7 @@ struct Options {
   std::string profile{default_profile_name()};
   std::uint64_t seed = 0;
   bool explain = false;
+  std::string key_cache;
 };
 
 int run(const Options& o) {
@@ -35,12 +37,15 @@ int run(const Options& o) {
     fmt::print(stderr, "mitmlab forge: {}\n", profile.message());
     return 2;
   }
-  auto ca = FakeAuthority::create(*profile, o.seed);
+  // The optional key cache saves the second of RSA-4096 root derivation on later runs.
+  KeyCache cache = o.key_cache.empty() ? KeyCache() : KeyCache(o.key_cache);
+  KeySource keys = [&cache](ByteView seed, const RsaKeySpec& spec) { return cache.get(seed, spec); };
+  auto ca = FakeAuthority::create(*profile, o.seed, keys);
   if (!ca) {
     fmt::print(stderr, "mitmlab forge: {}\n", ca.message());
     return 1;
   }
-  auto chain = forge_chain(*ca, **original, {});
+  auto chain = forge_chain(*ca, **original, keys);
   if (!chain) {
     fmt::print(stderr, "mitmlab forge: {}: {}\n", o.cert, chain.message());
     return 1;
@@ -60,6 +65,7 @@ void install(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_option("--profile", options->profile, "Forging profile (qaznet-2019, isca-2020, ...)");
   cmd->add_option("--seed", options->seed, "Seed of the deterministic keys");
+  cmd->add_option("--key-cache", options->key_cache, "Directory of cached derived keys (optional)");
   cmd->add_flag("--explain", options->explain, "Print original vs forgery, field by field, first");
   cmd->callback([options, &exit_code] { exit_code = run(*options); });
 }

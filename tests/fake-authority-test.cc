@@ -4,7 +4,12 @@
 
 #include <openssl/x509_vfy.h>
 
+#include <filesystem>
+
+#include <unistd.h>
+
 #include "interceptor/forge/fake-authority.h"
+#include "interceptor/forge/key-cache.h"
 #include "support/forge-test-helpers.h"
 
 using namespace mitmlab;
@@ -122,14 +127,21 @@ BOOST_AUTO_TEST_CASE(intermediate_verifies_under_the_fake_root_only) {
 BOOST_AUTO_TEST_CASE(same_seed_same_bytes_different_seed_different_bytes) {
   auto profile = find_profile("qaznet-2019");
   BOOST_TEST_REQUIRE(profile.ok());
-  auto again = FakeAuthority::create(*profile, 7);
+  // Minted again, this time through a key cache (the KeySource hook): same bytes.
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("mitmlab-fake-authority-test-" + std::to_string(::getpid()));
+  KeyCache cache(dir);
+  auto again = FakeAuthority::create(
+      *profile, 7, [&cache](ByteView s, const RsaKeySpec& k) { return cache.get(s, k); });
   BOOST_TEST_REQUIRE(again.ok());
+  BOOST_TEST(cache.counters().misses >= 2u);
   BOOST_TEST(x509_to_der(&again->root()) == x509_to_der(&qaznet_authority()->root()));
   BOOST_TEST(x509_to_der(&again->intermediate()) == x509_to_der(&qaznet_authority()->intermediate()));
   auto other = FakeAuthority::create(fast_profile("qaznet-2019"), 8);
   BOOST_TEST_REQUIRE(other.ok());
   BOOST_TEST(x509_to_der(&other->intermediate()) != x509_to_der(&qaznet_authority()->intermediate()));
   BOOST_TEST(ski_bytes(other->root()) != ski_bytes(qaznet_authority()->root()));
+  std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(key_seeds_separate_seed_label_profile_and_attempt) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "support/forge-test-helpers.h"
 
@@ -92,5 +93,20 @@ BOOST_AUTO_TEST_CASE(ca_writes_the_four_pem_files) {
   EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   BOOST_TEST_REQUIRE(key.get() != nullptr);
   BOOST_TEST(X509_check_private_key(root.get(), key.get()) == 1);
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(key_cache_changes_nothing_but_speed) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("mitmlab-forge-cli-keys-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const std::string args = "forge " + cert_fixture("sample-ecdsa.pem") + " --seed 5";
+  auto plain = run(args);
+  auto first = run(args + " --key-cache " + dir.string());
+  auto second = run(args + " --key-cache " + dir.string());
+  BOOST_TEST_REQUIRE(plain.status == 0, plain.output);
+  BOOST_TEST(first.output == plain.output);
+  BOOST_TEST(second.output == plain.output);
+  BOOST_TEST(!std::filesystem::is_empty(dir));
   std::filesystem::remove_all(dir);
 }

@@ -4,20 +4,28 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 
 #include "interceptor/forge/forging-profile.h"
+#include "interceptor/forge/rsa-key-derivation.h"
 #include "net/bytes.h"
 #include "net/openssl.h"
 #include "net/result.h"
 
 namespace mitmlab {
 
+// Where keys come from. Empty: derive_rsa_key. A KeyCache (interceptor/forge/key-cache.h)
+// plugs in as [&cache](ByteView s, const RsaKeySpec& k) { return cache.get(s, k); }; any
+// source must return the key derive_rsa_key would, or determinism is lost.
+using KeySource = std::function<Result<EvpPkeyPtr>(ByteView seed, const RsaKeySpec& spec)>;
+
 class FakeAuthority {
  public:
   // Derives both keys (RSA-4096 for the root: about a second) and issues both certificates.
-  static Result<FakeAuthority> create(const ForgingProfile& profile, std::uint64_t seed);
+  static Result<FakeAuthority> create(const ForgingProfile& profile, std::uint64_t seed,
+                                      const KeySource& keys = {});
 
   const ForgingProfile& profile() const { return profile_; }
   std::uint64_t seed() const { return seed_; }

@@ -5,7 +5,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <list>
 #include <memory>
 #include <string>
@@ -28,10 +27,6 @@ struct ForgedChain {
   Bytes leaf_der;
   Bytes intermediate_der;
 };
-
-// Where leaf keys come from. Default: derive_rsa_key. A key cache (interceptor/forge/
-// key-cache.h) plugs in here; it must return the key derive_rsa_key would.
-using KeySource = std::function<Result<EvpPkeyPtr>(ByteView seed, const RsaKeySpec& spec)>;
 
 // The seed of a forged leaf's key: user seed (8 bytes, big-endian) ‖ "leaf" ‖ SHA-256(original DER).
 Bytes leaf_key_seed(std::uint64_t seed, ByteView original_sha256);
