@@ -2,6 +2,7 @@
 #define BOOST_TEST_MODULE fake_authority
 #include <boost/test/unit_test.hpp>
 
+#include <openssl/sha.h>
 #include <openssl/x509_vfy.h>
 
 #include <filesystem>
@@ -205,4 +206,33 @@ BOOST_AUTO_TEST_CASE(profiles_are_found_by_name_and_unknown_names_listed) {
 BOOST_AUTO_TEST_CASE(private_keys_export_as_pem) {
   const std::string pem = private_key_to_pem(qaznet_authority()->intermediate_key());
   BOOST_TEST(pem.find("-----BEGIN PRIVATE KEY-----") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(intermediate_serial_is_a_20_byte_positive_ski_for_every_seed) {
+  // About half of all keys have an SKI with the top bit set (or a leading zero byte); the
+  // authority must re-derive until serial = SKI fits 20 bytes, whatever the seed.
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    BOOST_TEST_CONTEXT("seed " << seed) {
+      auto ca = FakeAuthority::create(fast_profile("test-ski"), seed);
+      BOOST_TEST_REQUIRE(ca.ok());
+      const X509& inter = ca->intermediate();
+      BOOST_TEST(ASN1_STRING_length(X509_get0_serialNumber(&inter)) == 20);
+      BOOST_TEST(BN_cmp(serial_bn(inter).get(), bn_from_bytes(ski_bytes(inter)).get()) == 0);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(golden_digests_pin_the_construction) {
+  // SHA-256 of the DER for qaznet-2019, seed 7. A change here changes every certificate
+  // mitmlab has ever written for that seed: do it on purpose, and update the pins.
+  auto hex_sha256 = [](const X509& cert) {
+    Bytes der = x509_to_der(&cert);
+    unsigned char md[32];
+    SHA256(der.data(), der.size(), md);
+    return to_hex(ByteView(md, sizeof md));
+  };
+  BOOST_TEST(hex_sha256(qaznet_authority()->root()) ==
+             "14fc2cf9498d79e9088f8c07fffafc3a8edf55d97751a844ecd7b5705a38a6c2");
+  BOOST_TEST(hex_sha256(qaznet_authority()->intermediate()) ==
+             "fd2812a82a1c51e8fdb2612e86239502957291c888ccdb6057b5add11eb594f1");
 }

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/x509_vfy.h>
 
 #include "interceptor/forge/forger.h"
@@ -360,4 +361,13 @@ BOOST_AUTO_TEST_CASE(failing_key_source_is_an_error_and_counted) {
   BOOST_TEST(result.message().find("no keys today") != std::string::npos);
   BOOST_TEST(forger.counters().failures == 1u);
   BOOST_TEST(forger.cached() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(golden_digest_pins_the_forgery) {
+  // SHA-256 of the forged sample-bank leaf, qaznet-2019, seed 7 (see fake-authority-test).
+  const auto& chain = forge_fixture("sample-bank.pem");
+  unsigned char md[32];
+  SHA256(chain.leaf_der.data(), chain.leaf_der.size(), md);
+  BOOST_TEST(to_hex(ByteView(md, sizeof md)) ==
+             "0d7a3536bde7853e1adba2666f187d453d7897e5f08d499249b348ee630a6c80");
 }
