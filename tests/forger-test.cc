@@ -371,3 +371,28 @@ BOOST_AUTO_TEST_CASE(golden_digest_pins_the_forgery) {
   BOOST_TEST(to_hex(ByteView(md, sizeof md)) ==
              "0d7a3536bde7853e1adba2666f187d453d7897e5f08d499249b348ee630a6c80");
 }
+
+BOOST_AUTO_TEST_CASE(unusual_subject_encodings_survive_byte_for_byte) {
+  // Teletex and BMP strings, a multi-valued RDN and an IA5 e-mail address: re-encoding such
+  // a name from its text form would change its DER, copying it does not.
+  X509Ptr original(X509_dup(load_pem_fixture("sample-bank.pem").get()));
+  X509NamePtr name(X509_NAME_new());
+  const unsigned char bmp_cn[] = {0x04, 0x1A, 0x04, 0x30, 0x04, 0x37, 0x00, 0x2E, 0x00, 0x6B, 0x00, 0x7A};
+  BOOST_TEST_REQUIRE(X509_NAME_add_entry_by_NID(name.get(), NID_countryName, V_ASN1_PRINTABLESTRING,
+                                                reinterpret_cast<const unsigned char*>("KZ"), 2, -1, 0) == 1);
+  BOOST_TEST_REQUIRE(X509_NAME_add_entry_by_NID(name.get(), NID_organizationName, V_ASN1_T61STRING,
+                                                reinterpret_cast<const unsigned char*>("Example Bank"), 12, -1, 0) == 1);
+  BOOST_TEST_REQUIRE(X509_NAME_add_entry_by_NID(name.get(), NID_organizationalUnitName, V_ASN1_PRINTABLESTRING,
+                                                reinterpret_cast<const unsigned char*>("IT"), 2, -1, 1) == 1);
+  BOOST_TEST_REQUIRE(X509_NAME_add_entry_by_NID(name.get(), NID_commonName, V_ASN1_BMPSTRING, bmp_cn,
+                                                sizeof bmp_cn, -1, 0) == 1);
+  BOOST_TEST_REQUIRE(X509_NAME_add_entry_by_NID(name.get(), NID_pkcs9_emailAddress, V_ASN1_IA5STRING,
+                                                reinterpret_cast<const unsigned char*>("it@example-bank.kz"), 18, -1, 0) == 1);
+  BOOST_TEST_REQUIRE(X509_set_subject_name(original.get(), name.get()) == 1);
+  auto chain = forge_ok(*qaznet_authority(), *original);
+  BOOST_TEST(name_der(X509_get_subject_name(chain.leaf.get())) == name_der(name.get()));
+  // And through a DER round trip of the forged certificate, as a client would parse it.
+  auto parsed = x509_from_der(chain.leaf_der);
+  BOOST_TEST_REQUIRE(parsed.ok());
+  BOOST_TEST(name_der(X509_get_subject_name(parsed->get())) == name_der(name.get()));
+}
