@@ -27,6 +27,10 @@ std::string_view tls_leg_state_name(TlsLegState state) {
   return "unknown";
 }
 
+std::ostream& operator<<(std::ostream& os, TlsLegState state) {
+  return os << tls_leg_state_name(state);
+}
+
 std::string_view tls_failure_kind_name(TlsFailureKind kind) {
   switch (kind) {
     case TlsFailureKind::peer_alert: return "peer_alert";

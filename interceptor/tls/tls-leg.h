@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,7 @@ enum class TlsLegState {
   closed,       // the peer sent close_notify after the handshake, or close() was called
 };
 std::string_view tls_leg_state_name(TlsLegState state);
+std::ostream& operator<<(std::ostream& os, TlsLegState state);
 
 enum class TlsFailureKind {
   peer_alert,      // the peer sent a fatal alert (e.g. a client rejecting the forged chain)
