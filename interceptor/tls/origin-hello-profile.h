@@ -28,8 +28,9 @@
 //   Not sent, unlike a 2019 browser or OpenSSL 3: ALPN, extended_master_secret,
 //   encrypt_then_mac, supported_versions, key_share (1.0.2 had none of them). 1.0.2's
 //   heartbeat extension is absent because OpenSSL 3 removed heartbeats.
-//   JA3 string (without SNI the same minus the leading "0-"):
+//   JA3 (without SNI the same minus the leading "0-" of the extensions):
 //     771,49195-49199-49196-49200-49161-49171-49162-49172-51-57-47-53-255,0-11-10-35-13,23-24-25,0-1-2
+//     = 42e6d1dc7ab0967aea54759e6b69dcaa; JA4 t12d130500_3b77a0fc82ec_c70a3c84db07
 //
 // Security level 0: OpenSSL 1.0.2 had no security levels, so the 2019 box completed
 // handshakes with servers offering 1024-bit DH, SHA-1 signatures or TLS 1.0 only; at
