@@ -223,6 +223,20 @@ BOOST_AUTO_TEST_CASE(writes_before_the_handshake_completes_are_sent_after_it) {
   BOOST_TEST(std::string(as_chars(client.read_plaintext())) == "early bytes");
 }
 
+BOOST_AUTO_TEST_CASE(tls13_data_in_the_same_feed_as_the_clients_finished_is_read_at_once) {
+  TerminationOptions options;
+  options.max_version = kTls13;
+  ClientTermination term = terminate_with(ec_chain(), options);
+  OpenSslTestPeer client = trusting_client(ec_chain());
+  term.feed(client.take_output());
+  client.feed(term.take_output());
+  BOOST_TEST_REQUIRE(client.handshake_done());  // TLS 1.3: the client is done first
+  client.write(as_bytes("GET / HTTP/1.1\r\n"));
+  // One feed: the client's Finished and its first application record.
+  BOOST_TEST(term.feed(client.take_output()) == TlsLegState::established);
+  BOOST_TEST(std::string(as_chars(term.read_plaintext())) == "GET / HTTP/1.1\r\n");
+}
+
 BOOST_AUTO_TEST_CASE(create_refuses_a_key_that_is_not_the_leafs) {
   static const ThrowawayChain other = make_throwaway_chain("ok.ru", "Other");
   const ThrowawayChain& c = ec_chain();
