@@ -315,3 +315,51 @@ BOOST_AUTO_TEST_CASE(the_bump_is_not_a_hop) {
   probe->Close();
   ns3::Simulator::Destroy();
 }
+
+namespace {
+
+// Wants a timeout at 5 s; the first packet moves it to 2 s; each timeout then asks
+// for the next deadline in `after` until there is none.
+class MovingDeadline : public PassthroughProcessor {
+ public:
+  Disposition on_packet(Timestamp now, LinkSide from, ByteView ip) override {
+    if (!moved) {
+      moved = true;
+      deadline = Timestamp(std::chrono::seconds(2));
+    }
+    return PassthroughProcessor::on_packet(now, from, ip);
+  }
+  std::optional<Timestamp> next_timeout() const override { return deadline; }
+  void on_timeout(Timestamp now) override {
+    calls.push_back(now);
+    if (!deadline || now < *deadline) return;
+    deadline = std::nullopt;
+    if (remaining-- > 0) deadline = now + std::chrono::seconds(1);
+  }
+  bool moved = false;
+  int remaining = 1;
+  std::optional<Timestamp> deadline = Timestamp(std::chrono::seconds(5));
+  std::vector<Timestamp> calls;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_timer_follows_the_processor_deadline) {
+  auto processor = std::make_shared<MovingDeadline>();
+  ChainTopology topo = test::BuildChainTopology(processor);
+  auto udp = ns3::Socket::CreateSocket(topo.Node(ChainTopology::kClient), ns3::UdpSocketFactory::GetTypeId());
+  udp->Bind();
+  udp->Connect(ns3::InetSocketAddress(topo.ServerAddress(), 9));
+  ns3::Simulator::Schedule(ns3::Seconds(1), [udp] { udp->Send(ns3::Create<ns3::Packet>(10)); });
+  ns3::Simulator::Stop(ns3::Seconds(10));
+  ns3::Simulator::Run();
+
+  // Exactly at 2 s (moved earlier) and 3 s (asked for next); the 5 s event was cancelled.
+  const std::vector<Timestamp> expected = {Timestamp(std::chrono::seconds(2)),
+                                           Timestamp(std::chrono::seconds(3))};
+  BOOST_TEST(processor->moved);
+  BOOST_TEST((processor->calls == expected));
+  BOOST_TEST(topo.bump.bump->GetTimeouts() == 2u);
+  udp->Close();
+  ns3::Simulator::Destroy();
+}
