@@ -34,6 +34,9 @@ ns3::TypeId TlsClientApp::GetTypeId() {
           .AddAttribute("Path", "HTTP path to GET after the handshake; empty for none.",
                         ns3::StringValue(""), ns3::MakeStringAccessor(&TlsClientApp::m_path),
                         ns3::MakeStringChecker())
+          .AddAttribute("Requests", "How many GETs of Path to make, one after another, on the connection.",
+                        ns3::UintegerValue(1), ns3::MakeUintegerAccessor(&TlsClientApp::m_requests),
+                        ns3::MakeUintegerChecker<std::uint32_t>(1))
           .AddAttribute("ClientHelloTtl", "IP TTL of the ClientHello segments; 0 for the socket's.",
                         ns3::UintegerValue(0), ns3::MakeUintegerAccessor(&TlsClientApp::m_helloTtl),
                         ns3::MakeUintegerChecker<std::uint32_t>(0, 255))
@@ -162,13 +165,8 @@ void TlsClientApp::Advance() {
       Finish();
       return;
     }
-    if (!m_requestSent) {
-      m_requestSent = true;
-      const std::string request = "GET " + m_path + " HTTP/1.1\r\nHost: " + m_serverName +
-                                  "\r\nConnection: close\r\n\r\n";
-      SSL_write(m_ssl.get(), request.data(), static_cast<int>(request.size()));
-    }
-    ReadResponse();
+    if (m_requestsSent == 0) SendRequest();
+    ReadResponses();
     if (m_result.responseComplete) {
       SSL_shutdown(m_ssl.get());
       Flush();
@@ -179,36 +177,59 @@ void TlsClientApp::Advance() {
   Flush();
 }
 
-void TlsClientApp::ReadResponse() {
+void TlsClientApp::SendRequest() {
+  ++m_requestsSent;
+  const bool last = m_requestsSent == m_requests;
+  const std::string request = "GET " + m_path + " HTTP/1.1\r\nHost: " + m_serverName +
+                              "\r\nConnection: " + (last ? "close" : "keep-alive") + "\r\n\r\n";
+  SSL_write(m_ssl.get(), request.data(), static_cast<int>(request.size()));
+}
+
+void TlsClientApp::ReadResponses() {
   char buf[16384];
   int n;
   while ((n = SSL_read(m_ssl.get(), buf, sizeof buf)) > 0) {
-    if (m_result.responseHead.empty()) {
-      m_plain.append(buf, static_cast<std::size_t>(n));
-      const std::size_t end = m_plain.find("\r\n\r\n");
-      if (end == std::string::npos) continue;
-      m_result.responseHead = m_plain.substr(0, end + 4);
-      const std::string lower = [&] {
-        std::string s = m_result.responseHead;
-        for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return s;
-      }();
-      const std::size_t cl = lower.find("\r\ncontent-length:");
-      if (cl != std::string::npos) {
-        std::size_t p = cl + 17;
-        while (p < lower.size() && lower[p] == ' ') ++p;
-        std::from_chars(lower.data() + p, lower.data() + lower.size(), m_contentLength);
+    std::string_view chunk(buf, static_cast<std::size_t>(n));
+    std::string rest;  // bytes that followed a response head; `chunk` may point into it
+    while (!chunk.empty() && !m_result.responseComplete) {
+      if (!m_inBody) {
+        m_plain.append(chunk);
+        chunk = {};
+        const std::size_t end = m_plain.find("\r\n\r\n");
+        if (end == std::string::npos) break;
+        m_result.responseHead = m_plain.substr(0, end + 4);
+        std::string lower = m_result.responseHead;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        m_contentLength = 0;
+        const std::size_t cl = lower.find("\r\ncontent-length:");
+        if (cl != std::string::npos) {
+          std::size_t p = cl + 17;
+          while (p < lower.size() && lower[p] == ' ') ++p;
+          std::from_chars(lower.data() + p, lower.data() + lower.size(), m_contentLength);
+        }
+        m_inBody = true;
+        m_result.responseBody.clear();
+        // Whatever followed the head is body (and maybe the next response).
+        rest = m_plain.substr(end + 4);
+        m_plain.clear();
+        chunk = rest;
       }
-      m_result.responseBody.assign(m_plain.begin() + static_cast<std::ptrdiff_t>(end + 4), m_plain.end());
-      m_plain.clear();
-    } else {
-      m_result.responseBody.insert(m_result.responseBody.end(), buf, buf + n);
+      const std::size_t want = m_contentLength - m_result.responseBody.size();
+      const std::size_t take = std::min(want, chunk.size());
+      m_result.responseBody.insert(m_result.responseBody.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
+      chunk.remove_prefix(take);
+      if (m_result.responseBody.size() == m_contentLength) {
+        m_inBody = false;
+        ++m_result.responses;
+        if (m_result.responses == m_requests) {
+          m_result.responseComplete = true;
+        } else {
+          SendRequest();
+        }
+      }
     }
   }
   ERR_clear_error();
-  if (!m_result.responseHead.empty() && m_result.responseBody.size() >= m_contentLength) {
-    m_result.responseComplete = true;
-  }
 }
 
 void TlsClientApp::Flush() {

@@ -1,6 +1,7 @@
 // A TLS client on ns-3 TCP: connects, handshakes with a given SNI against a trust store,
 // records what it saw (verify result, the peer's chain as DER, every byte on the wire),
-// and optionally fetches one HTTP/1.1 path with "Connection: close".
+// and optionally fetches an HTTP/1.1 path, Requests times in a row on one connection
+// (the last request says "Connection: close").
 //
 // Verification never aborts the handshake: the client finishes it and records
 // SSL_get_verify_result, which is what a scanner needs to tell a forged chain apart.
@@ -27,13 +28,14 @@ struct TlsClientResult {
   bool handshakeFailed = false;    // TLS alert or protocol error
   bool reset = false;              // the connection ended with an error (RST)
   bool closedByPeer = false;
-  bool responseComplete = false;   // a full HTTP response (headers and Content-Length bytes)
+  bool responseComplete = false;   // every requested response arrived in full
+  std::uint32_t responses = 0;     // complete responses (headers and Content-Length bytes)
   long verifyResult = -1;          // X509_V_OK (0) when the chain and host name verified
   std::string version;             // "TLSv1.2", "TLSv1.3"
   std::string cipher;
   std::vector<Bytes> peerChain;    // DER, leaf first, as sent by the server
-  std::string responseHead;        // status line and headers
-  Bytes responseBody;
+  std::string responseHead;        // status line and headers of the latest response
+  Bytes responseBody;              // body of the latest response (so far)
   Bytes sent;                      // every TCP payload byte sent
   Bytes received;                  // every TCP payload byte received
   std::string error;
@@ -65,7 +67,8 @@ class TlsClientApp : public ns3::Application {
   void HandleError(ns3::Ptr<ns3::Socket> socket);
 
   void Advance();
-  void ReadResponse();
+  void ReadResponses();
+  void SendRequest();
   void Flush();
   void Finish();  // close the socket and stop listening to it
 
@@ -73,6 +76,7 @@ class TlsClientApp : public ns3::Application {
   ns3::Address m_remote;
   std::string m_serverName;
   std::string m_path;              // empty: handshake only
+  std::uint32_t m_requests = 1;    // GETs on one connection; only the last says Connection: close
   std::uint32_t m_helloTtl = 0;    // non-zero: IP TTL of the segments carrying the ClientHello
   std::uint32_t m_maxTlsVersion = 0;
 
@@ -83,9 +87,10 @@ class TlsClientApp : public ns3::Application {
   BIO* m_wbio = nullptr;  // owned by m_ssl
   ns3::Ptr<ns3::Socket> m_socket;
   bool m_helloSent = false;
-  bool m_requestSent = false;
+  std::uint32_t m_requestsSent = 0;
+  bool m_inBody = false;  // the latest response's head has been parsed
   bool m_finishing = false;
-  std::string m_plain;  // decrypted response bytes
+  std::string m_plain;  // decrypted bytes of the response head being read
   std::uint64_t m_contentLength = 0;
   TlsClientResult m_result;
 

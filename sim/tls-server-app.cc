@@ -333,6 +333,7 @@ void TlsServerApp::ServeRequests(Session& session) {
 
 bool TlsServerApp::Flush(Session& session) {
   const std::size_t left = PumpBioToSocket(session.wbio, session.socket, nullptr);
+  if (left > 0) ++m_counters.sendStalls;
   if (left == 0 && session.closeAfterFlush) {
     ns3::Ptr<ns3::Socket> socket = session.socket;
     socket->Close();  // TCP still delivers what it holds, then sends FIN

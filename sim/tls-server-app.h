@@ -47,6 +47,7 @@ class TlsServerApp : public ns3::Application {
     std::uint64_t badRequests = 0;
     std::uint64_t resets = 0;       // connections that ended with an error close
     std::uint64_t notTls = 0;       // first bytes did not start a TLS handshake record
+    std::uint64_t sendStalls = 0;   // flushes that left bytes waiting for TCP send-buffer space
   };
   const Counters& GetCounters() const { return m_counters; }
 

@@ -114,6 +114,22 @@ BOOST_AUTO_TEST_CASE(sni_picks_the_chain_and_the_client_verifies_it) {
   ns3::Simulator::Destroy();
 }
 
+BOOST_AUTO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
+  test::TlsWorldOptions options;
+  options.requests = 3;
+  options.path = "/bytes/5000";
+  auto world = RunWorld(std::make_shared<PassthroughProcessor>(), options);
+  const TlsClientResult& r = world->client->GetResult();
+  BOOST_TEST(r.responses == 3u);
+  BOOST_TEST(r.responseComplete);
+  BOOST_TEST((r.responseBody == HttpBody(5000)));
+  BOOST_TEST(r.responseHead.find("Connection: close\r\n") != std::string::npos);  // the last one
+  BOOST_TEST(world->server->GetCounters().accepted == 1u);
+  BOOST_TEST(world->server->GetCounters().requests == 3u);
+  BOOST_TEST(world->server->GetCounters().handshakes == 1u);
+  ns3::Simulator::Destroy();
+}
+
 BOOST_AUTO_TEST_CASE(unknown_sni_gets_the_default_chain_and_a_name_mismatch) {
   test::TlsWorldOptions options;
   options.serverName = "elsewhere.test";

@@ -32,6 +32,7 @@ std::unique_ptr<TlsWorld> BuildTlsWorld(std::shared_ptr<PacketProcessor> process
       "Remote", ns3::AddressValue(ns3::InetSocketAddress(world->topo.ServerAddress(), 443)));
   world->client->SetAttribute("ServerName", ns3::StringValue(options.serverName));
   world->client->SetAttribute("Path", ns3::StringValue(options.path));
+  world->client->SetAttribute("Requests", ns3::UintegerValue(options.requests));
   world->client->SetAttribute("MaxTlsVersion", ns3::UintegerValue(options.maxTlsVersion));
   world->client->SetAttribute("ClientHelloTtl", ns3::UintegerValue(options.clientHelloTtl));
   world->client->SetTrustStore(world->trust.get());
