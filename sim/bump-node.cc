@@ -71,7 +71,7 @@ void BumpNode::Receive(ns3::Ptr<ns3::NetDevice> device, ns3::Ptr<const ns3::Pack
   m_rxTrace(packet, static_cast<std::uint8_t>(from));
   if (protocol != kIpv4EtherType) {
     ++m_nonIpv4;
-    SendOut(other_side(from), packet->Copy());
+    SendOut(other_side(from), packet->Copy(), protocol);
     return;
   }
   // The point-to-point device has removed only its PPP header: these are the bytes of
@@ -81,7 +81,7 @@ void BumpNode::Receive(ns3::Ptr<ns3::NetDevice> device, ns3::Ptr<const ns3::Pack
   Disposition verdict = m_processor->on_packet(Now(), from, ByteView(bytes));
   if (verdict == Disposition::kForward) {
     ++m_forwarded[Index(from)];
-    SendOut(other_side(from), packet->Copy());
+    SendOut(other_side(from), packet->Copy(), kIpv4EtherType);
   } else {
     ++m_dropped[Index(from)];
     m_dropTrace(packet, static_cast<std::uint8_t>(from));
@@ -89,10 +89,11 @@ void BumpNode::Receive(ns3::Ptr<ns3::NetDevice> device, ns3::Ptr<const ns3::Pack
   DrainAndRearm();
 }
 
-void BumpNode::SendOut(LinkSide side, ns3::Ptr<ns3::Packet> packet) {
+void BumpNode::SendOut(LinkSide side, ns3::Ptr<ns3::Packet> packet, std::uint16_t protocol) {
   ns3::Ptr<ns3::NetDevice> device = m_devices[Index(side)];
   // Point-to-point ignores the destination address; the protocol picks the PPP type.
-  if (!device->Send(packet, device->GetBroadcast(), kIpv4EtherType)) ++m_sendFailures;
+  // Send fails when the device queue is full: the packet is lost, as on a real wire.
+  if (!device->Send(packet, device->GetBroadcast(), protocol)) ++m_sendFailures;
 }
 
 void BumpNode::DrainAndRearm() {
@@ -101,7 +102,7 @@ void BumpNode::DrainAndRearm() {
     auto packet = ns3::Create<ns3::Packet>(out->ipv4.data(), static_cast<std::uint32_t>(out->ipv4.size()));
     ++m_injected[Index(out->side)];
     m_injectTrace(packet, static_cast<std::uint8_t>(out->side));
-    SendOut(out->side, packet);
+    SendOut(out->side, packet, kIpv4EtherType);
   }
   std::optional<Timestamp> next = m_processor->next_timeout();
   if (!next) {

@@ -49,7 +49,7 @@ class BumpNode : public ns3::Object {
   void Receive(ns3::Ptr<ns3::NetDevice> device, ns3::Ptr<const ns3::Packet> packet,
                std::uint16_t protocol, const ns3::Address& from, const ns3::Address& to,
                ns3::NetDevice::PacketType type);
-  void SendOut(LinkSide side, ns3::Ptr<ns3::Packet> packet);
+  void SendOut(LinkSide side, ns3::Ptr<ns3::Packet> packet, std::uint16_t protocol);
   // After every call into the processor: send what it queued, then re-arm the timer.
   void DrainAndRearm();
   void HandleTimeout();

@@ -76,12 +76,11 @@ Bytes BuildUdp(ns3::Ipv4Address src, ns3::Ipv4Address dst, std::uint16_t sport,
   return p;
 }
 
-std::uint64_t CountTrace(ns3::Ptr<ns3::NetDevice> device, const std::string& trace,
-                         std::shared_ptr<std::uint64_t> counter) {
+void CountTrace(ns3::Ptr<ns3::NetDevice> device, const std::string& trace,
+                std::shared_ptr<std::uint64_t> counter) {
   device->TraceConnectWithoutContext(
       trace, ns3::MakeCallback(+[](std::uint64_t* c, ns3::Ptr<const ns3::Packet>) { ++*c; })
                  .Bind(counter.get()));
-  return 0;
 }
 
 // Forwards the first SYN from side A, drops everything else from side A.
@@ -308,6 +307,15 @@ BOOST_AUTO_TEST_CASE(the_bump_is_not_a_hop) {
   BOOST_TEST(icmp[4].from == topo.ServerAddress());
   BOOST_TEST(icmp[4].type == 3);  // Destination (port) Unreachable from the server itself
 
+  // What the processor gets is the whole IPv4 datagram as on the wire (the device strips
+  // only PPP): version/IHL first, total length = the byte count, a valid header checksum.
+  BOOST_TEST_REQUIRE(!processor->seen.empty());
+  for (const auto& [side, bytes] : processor->seen) {
+    BOOST_TEST_REQUIRE(bytes.size() >= 20u);
+    BOOST_TEST(bytes[0] == 0x45);
+    BOOST_TEST((std::size_t{bytes[2]} << 8 | bytes[3]) == bytes.size());
+    BOOST_TEST(Fold(SumWords(ByteView(bytes).first(20))) == 0);
+  }
   // The probes the bump saw, in order: TTL 3, 4, 5 after r1 and r2 took theirs.
   std::vector<int> udpTtls;
   for (const auto& [side, bytes] : processor->seen) {

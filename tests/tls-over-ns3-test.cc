@@ -199,17 +199,35 @@ BOOST_AUTO_TEST_CASE(a_reset_mid_transfer_ends_both_sides_cleanly) {
 
 namespace {
 
+// Forwards everything and keeps every datagram with its arrival time: the bump's pcap.
+class Recorder : public PassthroughProcessor {
+ public:
+  Disposition on_packet(Timestamp now, LinkSide from, ByteView ip) override {
+    packets.push_back({now, from, Bytes(ip.begin(), ip.end())});
+    return PassthroughProcessor::on_packet(now, from, ip);
+  }
+  struct Seen {
+    Timestamp at;
+    LinkSide side;
+    Bytes ip;
+    bool operator==(const Seen&) const = default;
+  };
+  std::vector<Seen> packets;
+};
+
 struct RunRecord {
   Bytes sent, received;
   std::vector<Bytes> chain;
   std::vector<Bytes> hellos;
+  std::vector<Recorder::Seen> wire;
 };
 
 RunRecord SeededRun(std::string_view seed) {
   SeededRandomGuard guard(as_bytes(seed));  // before any key is made
-  auto world = RunWorld(std::make_shared<PassthroughProcessor>(), {});
+  auto recorder = std::make_shared<Recorder>();
+  auto world = RunWorld(recorder, {});
   RunRecord rec{world->client->GetResult().sent, world->client->GetResult().received,
-                world->client->GetResult().peerChain, world->clientHellos};
+                world->client->GetResult().peerChain, world->clientHellos, recorder->packets};
   BOOST_TEST(world->client->GetResult().responseComplete);
   ns3::Simulator::Destroy();
   return rec;
@@ -226,9 +244,13 @@ BOOST_AUTO_TEST_CASE(seeded_runs_are_byte_identical) {
   BOOST_TEST((first.received == second.received));
   BOOST_TEST((first.chain == second.chain));
   BOOST_TEST((first.hellos == second.hellos));
+  // Every datagram on the bumped link, headers included, at the same simulated time.
+  BOOST_TEST(first.wire.size() > 10u);
+  BOOST_TEST((first.wire == second.wire));
   // And the seed matters: another seed gives other keys and other randoms.
   BOOST_TEST((first.sent != other.sent));
   BOOST_TEST((first.chain != other.chain));
+  BOOST_TEST((first.wire != other.wire));
 }
 
 BOOST_AUTO_TEST_CASE(unseeded_runs_differ) {
