@@ -130,6 +130,17 @@ BOOST_AUTO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
   ns3::Simulator::Destroy();
 }
 
+BOOST_AUTO_TEST_CASE(a_server_capped_at_tls12_negotiates_tls12) {
+  test::TlsWorldOptions options;
+  options.serverMaxTlsVersion = 12;
+  auto world = RunWorld(std::make_shared<PassthroughProcessor>(), options);
+  const TlsClientResult& r = world->client->GetResult();
+  BOOST_TEST(r.handshakeDone);
+  BOOST_TEST(r.version == "TLSv1.2");
+  BOOST_TEST(r.responseComplete);
+  ns3::Simulator::Destroy();
+}
+
 BOOST_AUTO_TEST_CASE(unknown_sni_gets_the_default_chain_and_a_name_mismatch) {
   test::TlsWorldOptions options;
   options.serverName = "elsewhere.test";

@@ -4,6 +4,8 @@
 #include <ns3/string.h>
 #include <ns3/uinteger.h>
 
+#include "sim/tls-app-helpers.h"
+
 namespace mitmlab::test {
 
 std::unique_ptr<TlsWorld> BuildTlsWorld(std::shared_ptr<PacketProcessor> processor,
@@ -15,29 +17,27 @@ std::unique_ptr<TlsWorld> BuildTlsWorld(std::shared_ptr<PacketProcessor> process
   world->targetChain = make_test_leaf(world->ca, {"target.test", "www.target.test"}, 101);
   world->trust = make_trust_store(world->ca);
 
-  world->server = ns3::CreateObject<TlsServerApp>();
-  world->server->SetAttribute("Port", ns3::UintegerValue(443));
-  world->server->SetDefaultCredentials(world->defaultChain);
-  world->server->AddCredentials("target.test", world->targetChain);
+  TlsServerHelper serverHelper(443, world->defaultChain);
+  serverHelper.SetAttribute("MaxTlsVersion", ns3::UintegerValue(options.serverMaxTlsVersion));
+  serverHelper.AddCredentials("target.test", world->targetChain);
+  ns3::ApplicationContainer servers = serverHelper.Install(world->topo.Node(ChainTopology::kServer));
+  servers.Start(ns3::Seconds(0));
+  world->server = ns3::DynamicCast<TlsServerApp>(servers.Get(0));
   TlsWorld* raw = world.get();
   world->server->TraceConnectWithoutContext(
       "ClientHello", ns3::MakeCallback(+[](TlsWorld* w, const ns3::Address&, const Bytes& hello) {
                        w->clientHellos.push_back(hello);
                      }).Bind(raw));
-  world->topo.Node(ChainTopology::kServer)->AddApplication(world->server);
-  world->server->SetStartTime(ns3::Seconds(0));
 
-  world->client = ns3::CreateObject<TlsClientApp>();
-  world->client->SetAttribute(
-      "Remote", ns3::AddressValue(ns3::InetSocketAddress(world->topo.ServerAddress(), 443)));
-  world->client->SetAttribute("ServerName", ns3::StringValue(options.serverName));
-  world->client->SetAttribute("Path", ns3::StringValue(options.path));
-  world->client->SetAttribute("Requests", ns3::UintegerValue(options.requests));
-  world->client->SetAttribute("MaxTlsVersion", ns3::UintegerValue(options.maxTlsVersion));
-  world->client->SetAttribute("ClientHelloTtl", ns3::UintegerValue(options.clientHelloTtl));
-  world->client->SetTrustStore(world->trust.get());
-  world->topo.Node(ChainTopology::kClient)->AddApplication(world->client);
-  world->client->SetStartTime(options.clientStart);
+  TlsClientHelper clientHelper(ns3::InetSocketAddress(world->topo.ServerAddress(), 443),
+                               options.serverName, world->trust.get());
+  clientHelper.SetAttribute("Path", ns3::StringValue(options.path));
+  clientHelper.SetAttribute("Requests", ns3::UintegerValue(options.requests));
+  clientHelper.SetAttribute("MaxTlsVersion", ns3::UintegerValue(options.maxTlsVersion));
+  clientHelper.SetAttribute("ClientHelloTtl", ns3::UintegerValue(options.clientHelloTtl));
+  ns3::ApplicationContainer clients = clientHelper.Install(world->topo.Node(ChainTopology::kClient));
+  clients.Start(options.clientStart);
+  world->client = ns3::DynamicCast<TlsClientApp>(clients.Get(0));
   return world;
 }
 

@@ -20,6 +20,7 @@ struct TlsWorldOptions {
   std::string path = "/bytes/1000";
   std::uint32_t requests = 1;       // GETs on the one connection
   std::uint32_t maxTlsVersion = 0;  // client side: 12, 13 or 0
+  std::uint32_t serverMaxTlsVersion = 0;
   std::uint32_t clientHelloTtl = 0;
   ns3::Time clientStart = ns3::Seconds(1);
 };
