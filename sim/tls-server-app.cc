@@ -21,6 +21,7 @@ NS_OBJECT_ENSURE_REGISTERED(TlsServerApp);
 namespace {
 
 constexpr std::size_t kMaxRequestHead = 16 * 1024;
+constexpr std::size_t kMaxClientHello = 64 * 1024;
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -82,7 +83,7 @@ ns3::TypeId TlsServerApp::GetTypeId() {
                         ns3::UintegerValue(0),
                         ns3::MakeUintegerAccessor(&TlsServerApp::m_maxTlsVersion),
                         ns3::MakeUintegerChecker<std::uint32_t>(0, 13))
-          .AddTraceSource("ClientHello", "The first TLS record a client sent, raw.",
+          .AddTraceSource("ClientHello", "The raw TLS records carrying a client's ClientHello.",
                           ns3::MakeTraceSourceAccessor(&TlsServerApp::m_clientHelloTrace),
                           "mitmlab::TlsServerApp::ClientHelloCallback")
           .AddTraceSource("Handshake", "A handshake completed; the SNI the client sent.",
@@ -189,20 +190,37 @@ void TlsServerApp::HandleAccept(ns3::Ptr<ns3::Socket> socket, const ns3::Address
 void TlsServerApp::RecordClientHello(Session& session, ByteView bytes) {
   session.helloBytes.insert(session.helloBytes.end(), bytes.begin(), bytes.end());
   const Bytes& h = session.helloBytes;
-  if (h.empty()) return;
-  if (h[0] != 0x16) {  // not a handshake record: nothing to fingerprint
-    ++m_counters.notTls;
+  // Walk whole records; the ClientHello message may span several (RFC 8446 5.1 allows
+  // any fragmentation), so the trace gets every record up to the end of the message.
+  std::size_t offset = 0;
+  std::size_t payload = 0;      // handshake bytes seen so far
+  std::size_t messageSize = 0;  // from the handshake header's 24-bit length
+  bool finished = false;        // traced, or given up on
+  while (!finished && offset + 5 <= h.size()) {
+    if (h[offset] != 0x16) {  // not a handshake record: nothing to fingerprint
+      ++m_counters.notTls;
+      finished = true;
+      break;
+    }
+    const std::size_t length = std::size_t{h[offset + 3]} << 8 | h[offset + 4];
+    if (offset + 5 + length > h.size()) break;  // wait for the rest of the record
+    for (std::size_t i = 0; i < length; ++i, ++payload) {
+      if (payload >= 1 && payload <= 3) messageSize = messageSize << 8 | h[offset + 5 + i];
+    }
+    offset += 5 + length;
+    if (payload >= 4 && payload >= 4 + messageSize) {
+      m_clientHelloTrace(session.peer, Bytes(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(offset)));
+      finished = true;
+    } else if (offset > kMaxClientHello) {  // Envoy's cap: no sane ClientHello is larger
+      ++m_counters.notTls;
+      finished = true;
+    }
+  }
+  if (finished) {
     session.helloRecorded = true;
     session.helloBytes.clear();
-    return;
+    session.helloBytes.shrink_to_fit();
   }
-  if (h.size() < 5) return;
-  const std::size_t recordSize = 5 + (std::size_t{h[3]} << 8 | h[4]);
-  if (h.size() < recordSize) return;
-  session.helloRecorded = true;
-  m_clientHelloTrace(session.peer, Bytes(h.begin(), h.begin() + recordSize));
-  session.helloBytes.clear();
-  session.helloBytes.shrink_to_fit();
 }
 
 void TlsServerApp::HandleRead(ns3::Ptr<ns3::Socket> socket) {

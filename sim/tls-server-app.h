@@ -4,8 +4,8 @@
 // default for unknown or missing names. After the handshake it answers HTTP/1.1 GET
 // requests with a deterministic body (HttpBodyByte) whose size comes from the path
 // ("/bytes/N" gives N bytes, anything else DefaultBodySize), honouring
-// "Connection: close". The first TLS record each client sends is traced as raw bytes
-// ("ClientHello") so experiments can fingerprint it (JA3/JA4).
+// "Connection: close". The TLS records carrying each client's ClientHello are traced as
+// raw bytes ("ClientHello") so experiments can fingerprint it (JA3/JA4).
 #pragma once
 
 #include <cstdint>

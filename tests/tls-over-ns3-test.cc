@@ -6,7 +6,9 @@
 
 #include <deque>
 
+#include <ns3/inet-socket-address.h>
 #include <ns3/simulator.h>
+#include <ns3/tcp-socket-factory.h>
 
 #include "net/seeded-random.h"
 #include "sim/passthrough-processor.h"
@@ -166,6 +168,75 @@ BOOST_AUTO_TEST_CASE(the_server_traces_the_raw_client_hello) {
   // Exactly the first bytes the client put on the wire.
   BOOST_TEST_REQUIRE(r.sent.size() >= hello.size());
   BOOST_TEST((Bytes(r.sent.begin(), r.sent.begin() + static_cast<std::ptrdiff_t>(hello.size())) == hello));
+  ns3::Simulator::Destroy();
+}
+
+namespace {
+
+// A real ClientHello from OpenSSL, re-cut into two TLS records.
+Bytes TwoRecordClientHello() {
+  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  SslPtr ssl(SSL_new(ctx.get()));
+  BIO* in = BIO_new(BIO_s_mem());
+  BIO* out = BIO_new(BIO_s_mem());
+  SSL_set_bio(ssl.get(), in, out);
+  SSL_set_tlsext_host_name(ssl.get(), "target.test");
+  SSL_set_connect_state(ssl.get());
+  SSL_do_handshake(ssl.get());
+  Bytes record(BIO_ctrl_pending(out));
+  BIO_read(out, record.data(), static_cast<int>(record.size()));
+  const Bytes message(record.begin() + 5, record.end());
+  const std::size_t cut = 50;  // inside the extensions
+  Bytes two;
+  for (auto [from, to] : {std::pair<std::size_t, std::size_t>{0, cut}, {cut, message.size()}}) {
+    const std::size_t n = to - from;
+    two.insert(two.end(), {0x16, 0x03, 0x01, static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)});
+    two.insert(two.end(), message.begin() + static_cast<std::ptrdiff_t>(from), message.begin() + static_cast<std::ptrdiff_t>(to));
+  }
+  return two;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_client_hello_in_two_records_and_small_segments_is_traced_whole) {
+  test::TlsWorldOptions options;
+  options.clientStart = ns3::Seconds(100);  // the app client stays out of the way
+  auto world = test::BuildTlsWorld(std::make_shared<PassthroughProcessor>(), options);
+  const Bytes hello = TwoRecordClientHello();
+  Bytes received;
+  auto socket = ns3::Socket::CreateSocket(world->topo.Node(test::ChainTopology::kClient),
+                                          ns3::TcpSocketFactory::GetTypeId());
+  socket->Bind();
+  socket->SetRecvCallback(ns3::Callback<void, ns3::Ptr<ns3::Socket>>([&received](ns3::Ptr<ns3::Socket> s) {
+    while (ns3::Ptr<ns3::Packet> p = s->Recv()) {
+      Bytes b(p->GetSize());
+      p->CopyData(b.data(), p->GetSize());
+      received.insert(received.end(), b.begin(), b.end());
+    }
+  }));
+  // 7-byte pieces 5 ms apart: record headers and the handshake header straddle segments.
+  socket->SetConnectCallback(
+      ns3::Callback<void, ns3::Ptr<ns3::Socket>>([&hello](ns3::Ptr<ns3::Socket> s) {
+        for (std::size_t at = 0, i = 0; at < hello.size(); at += 7, ++i) {
+          const std::size_t n = std::min<std::size_t>(7, hello.size() - at);
+          ns3::Simulator::Schedule(ns3::MilliSeconds(5 * i), [s, &hello, at, n] {
+            s->Send(ns3::Create<ns3::Packet>(hello.data() + at, static_cast<std::uint32_t>(n)));
+          });
+        }
+      }),
+      ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>>());
+  ns3::Simulator::Schedule(ns3::Seconds(1), [socket, &world] {
+    socket->Connect(ns3::InetSocketAddress(world->topo.ServerAddress(), 443));
+  });
+  ns3::Simulator::Stop(ns3::Seconds(10));
+  ns3::Simulator::Run();
+
+  BOOST_TEST_REQUIRE(world->clientHellos.size() == 1u);
+  BOOST_TEST((world->clientHellos[0] == hello));  // both records, nothing more
+  BOOST_TEST_REQUIRE(received.size() > 5u);
+  BOOST_TEST(received[0] == 0x16);  // OpenSSL answered with a ServerHello record
+  BOOST_TEST(received[5] == 0x02);
+  socket->Close();
   ns3::Simulator::Destroy();
 }
 
