@@ -7,6 +7,7 @@
 
 #include <ns3/address-utils.h>
 #include <ns3/inet-socket-address.h>
+#include <ns3/integer.h>
 #include <ns3/log.h>
 #include <ns3/string.h>
 #include <ns3/tcp-socket-factory.h>
@@ -43,6 +44,11 @@ ns3::TypeId TlsClientApp::GetTypeId() {
           .AddAttribute("MaxTlsVersion", "12 or 13 to cap the protocol version; 0 for OpenSSL's default.",
                         ns3::UintegerValue(0), ns3::MakeUintegerAccessor(&TlsClientApp::m_maxTlsVersion),
                         ns3::MakeUintegerChecker<std::uint32_t>(0, 13))
+          .AddAttribute("VerifyTime",
+                        "Unix time (seconds) at which to judge certificate validity; 0 uses the "
+                        "host clock. Set it for results that do not depend on when the run happens.",
+                        ns3::IntegerValue(0), ns3::MakeIntegerAccessor(&TlsClientApp::m_verifyTime),
+                        ns3::MakeIntegerChecker<std::int64_t>(0))
           .AddTraceSource("Handshake", "The TLS handshake finished (or failed).",
                           ns3::MakeTraceSourceAccessor(&TlsClientApp::m_handshakeTrace),
                           "mitmlab::TlsClientApp::HandshakeCallback");
@@ -70,6 +76,7 @@ void TlsClientApp::StartApplication() {
   }
   // Verify, record, carry on: the verdict is data, not a reason to stop.
   SSL_CTX_set_verify(m_ctx.get(), SSL_VERIFY_NONE, nullptr);
+  if (m_verifyTime != 0) X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(m_ctx.get()), m_verifyTime);
 
   m_socket = ns3::Socket::CreateSocket(GetNode(), ns3::TcpSocketFactory::GetTypeId());
   m_socket->Bind();

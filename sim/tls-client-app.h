@@ -79,6 +79,7 @@ class TlsClientApp : public ns3::Application {
   std::uint32_t m_requests = 1;    // GETs on one connection; only the last says Connection: close
   std::uint32_t m_helloTtl = 0;    // non-zero: IP TTL of the segments carrying the ClientHello
   std::uint32_t m_maxTlsVersion = 0;
+  std::int64_t m_verifyTime = 0;   // Unix seconds to verify at; 0 = the host's clock
 
   X509StorePtr m_trustStore;
   SslCtxPtr m_ctx;

@@ -7,6 +7,7 @@
 #include <deque>
 
 #include <ns3/inet-socket-address.h>
+#include <ns3/integer.h>
 #include <ns3/simulator.h>
 #include <ns3/tcp-socket-factory.h>
 
@@ -140,6 +141,17 @@ BOOST_AUTO_TEST_CASE(a_server_capped_at_tls12_negotiates_tls12) {
   BOOST_TEST(r.handshakeDone);
   BOOST_TEST(r.version == "TLSv1.2");
   BOOST_TEST(r.responseComplete);
+  ns3::Simulator::Destroy();
+}
+
+BOOST_AUTO_TEST_CASE(verify_time_judges_validity_at_a_chosen_moment) {
+  // The test chain is valid 2019-01-01 .. 2049-01-01; 2010-01-01 is before it.
+  auto world = test::BuildTlsWorld(std::make_shared<PassthroughProcessor>(), {});
+  world->client->SetAttribute("VerifyTime", ns3::IntegerValue(1262304000));
+  ns3::Simulator::Stop(ns3::Seconds(20));
+  ns3::Simulator::Run();
+  BOOST_TEST(world->client->GetResult().handshakeDone);
+  BOOST_TEST(world->client->GetResult().verifyResult == X509_V_ERR_CERT_NOT_YET_VALID);
   ns3::Simulator::Destroy();
 }
 
