@@ -9,10 +9,12 @@
 #include <ns3/inet-socket-address.h>
 #include <ns3/integer.h>
 #include <ns3/simulator.h>
+#include <ns3/string.h>
 #include <ns3/tcp-socket-factory.h>
 
 #include "net/seeded-random.h"
 #include "sim/passthrough-processor.h"
+#include "sim/tls-app-helpers.h"
 #include "tests/support/tls-world.h"
 
 using namespace mitmlab;
@@ -152,6 +154,38 @@ BOOST_AUTO_TEST_CASE(verify_time_judges_validity_at_a_chosen_moment) {
   ns3::Simulator::Run();
   BOOST_TEST(world->client->GetResult().handshakeDone);
   BOOST_TEST(world->client->GetResult().verifyResult == X509_V_ERR_CERT_NOT_YET_VALID);
+  ns3::Simulator::Destroy();
+}
+
+BOOST_AUTO_TEST_CASE(many_overlapping_clients_are_served_independently) {
+  auto processor = std::make_shared<PassthroughProcessor>();
+  auto world = test::BuildTlsWorld(processor, {});
+  std::vector<ns3::Ptr<TlsClientApp>> clients;
+  for (int i = 0; i < 12; ++i) {
+    // Alternate names: each session must pick its own chain while others are mid-handshake.
+    TlsClientHelper helper(ns3::InetSocketAddress(world->topo.ServerAddress(), 443),
+                           i % 2 == 0 ? "target.test" : "default.test", world->trust.get());
+    helper.SetAttribute("Path", ns3::StringValue("/bytes/" + std::to_string(20000 + 1000 * i)));
+    ns3::ApplicationContainer apps = helper.Install(world->topo.Node(test::ChainTopology::kClient));
+    apps.Start(ns3::MilliSeconds(1000 + 3 * i));  // overlapping handshakes and transfers
+    clients.push_back(ns3::DynamicCast<TlsClientApp>(apps.Get(0)));
+  }
+  ns3::Simulator::Stop(ns3::Seconds(30));
+  ns3::Simulator::Run();
+  const Bytes targetLeaf = x509_to_der(world->targetChain->leaf.get());
+  const Bytes defaultLeaf = x509_to_der(world->defaultChain->leaf.get());
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    const TlsClientResult& r = clients[i]->GetResult();
+    BOOST_TEST(r.verifyResult == X509_V_OK);
+    BOOST_TEST_REQUIRE(!r.peerChain.empty());
+    BOOST_TEST((r.peerChain[0] == (i % 2 == 0 ? targetLeaf : defaultLeaf)));
+    BOOST_TEST(r.responseComplete);
+    BOOST_TEST((r.responseBody == HttpBody(20000 + 1000 * i)));
+  }
+  BOOST_TEST(world->client->GetResult().responseComplete);  // the world's own client too
+  BOOST_TEST(world->server->GetCounters().accepted == 13u);
+  BOOST_TEST(world->server->GetCounters().handshakes == 13u);
+  BOOST_TEST(world->server->GetCounters().requests == 13u);
   ns3::Simulator::Destroy();
 }
 
