@@ -1,0 +1,154 @@
+// The seeded RAND_METHOD makes OpenSSL deterministic: same seed, same bytes on the wire.
+#define BOOST_TEST_MODULE seeded_random
+#include <boost/test/unit_test.hpp>
+
+#include <openssl/rand.h>
+
+#include "net/openssl.h"
+#include "net/seeded-random.h"
+#include "tests/support/test-pki.h"
+
+using namespace mitmlab;
+
+namespace {
+
+struct Transcript {
+  Bytes client_to_server;
+  Bytes server_to_client;
+  Bytes leaf_der;
+  bool done = false;
+};
+
+// Moves everything pending in `from` (a memory BIO) into `to`, recording it.
+void shuttle(BIO* from, BIO* to, Bytes& record) {
+  char buf[4096];
+  int n;
+  while ((n = BIO_read(from, buf, sizeof buf)) > 0) {
+    record.insert(record.end(), buf, buf + n);
+    BIO_write(to, buf, n);
+  }
+}
+
+// One full TLS handshake plus a short exchange, in memory, with certificates made inside.
+Transcript handshake_in_memory(int max_version) {
+  test::TestCa ca = test::make_test_ca("Seed Test CA");
+  TlsCredentialsPtr leaf = test::make_test_leaf(ca, {"example.test"}, 7);
+
+  SslCtxPtr sctx(SSL_CTX_new(TLS_server_method()));
+  SSL_CTX_set_options(sctx.get(), SSL_OP_NO_TICKET);
+  SSL_CTX_set_num_tickets(sctx.get(), 0);
+  SSL_CTX_use_certificate(sctx.get(), leaf->leaf.get());
+  SSL_CTX_use_PrivateKey(sctx.get(), leaf->key.get());
+  SslCtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+  SSL_CTX_set_max_proto_version(cctx.get(), max_version);
+  X509StorePtr store = test::make_trust_store(ca);
+  X509_STORE_up_ref(store.get());
+  SSL_CTX_set_cert_store(cctx.get(), store.get());
+  SSL_CTX_set_verify(cctx.get(), SSL_VERIFY_PEER, nullptr);
+
+  SslPtr server(SSL_new(sctx.get()));
+  SslPtr client(SSL_new(cctx.get()));
+  // Each SSL owns its two memory BIOs.
+  BIO* c_in = BIO_new(BIO_s_mem());
+  BIO* c_out = BIO_new(BIO_s_mem());
+  BIO* s_in = BIO_new(BIO_s_mem());
+  BIO* s_out = BIO_new(BIO_s_mem());
+  SSL_set_bio(client.get(), c_in, c_out);
+  SSL_set_bio(server.get(), s_in, s_out);
+  SSL_set_tlsext_host_name(client.get(), "example.test");
+  SSL_set_connect_state(client.get());
+  SSL_set_accept_state(server.get());
+
+  Transcript t;
+  for (int round = 0; round < 20 && !t.done; ++round) {
+    int c = SSL_do_handshake(client.get());
+    shuttle(c_out, s_in, t.client_to_server);
+    int s = SSL_do_handshake(server.get());
+    shuttle(s_out, c_in, t.server_to_client);
+    t.done = c == 1 && s == 1;
+  }
+  if (t.done) {
+    SSL_write(client.get(), "ping", 4);
+    shuttle(c_out, s_in, t.client_to_server);
+    char buf[16];
+    SSL_read(server.get(), buf, sizeof buf);
+    SSL_write(server.get(), "pong", 4);
+    shuttle(s_out, c_in, t.server_to_client);
+    SSL_read(client.get(), buf, sizeof buf);
+    shuttle(c_out, s_in, t.client_to_server);
+    X509Ptr peer(SSL_get1_peer_certificate(client.get()));
+    if (peer) t.leaf_der = x509_to_der(peer.get());
+  }
+  return t;
+}
+
+Transcript seeded_handshake(std::string_view seed, int max_version) {
+  SeededRandomGuard guard(as_bytes(seed));
+  Transcript t = handshake_in_memory(max_version);
+  BOOST_TEST(guard.bytes_drawn() > 0u);  // OpenSSL really drew from the seeded stream
+  return t;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(stream_is_a_function_of_the_seed) {
+  SeededStream a(as_bytes("one")), b(as_bytes("one")), c(as_bytes("two"));
+  Bytes x(100), y(100), z(100);
+  // Uneven draws must still give the same stream.
+  a.fill(x.data(), 37);
+  a.fill(x.data() + 37, 63);
+  b.fill(y.data(), 100);
+  c.fill(z.data(), 100);
+  BOOST_TEST(x == y);
+  BOOST_TEST(x != z);
+}
+
+BOOST_AUTO_TEST_CASE(same_seed_gives_identical_tls13_transcripts) {
+  Transcript first = seeded_handshake("seed-1", TLS1_3_VERSION);
+  Transcript second = seeded_handshake("seed-1", TLS1_3_VERSION);
+  BOOST_TEST_REQUIRE(first.done);
+  BOOST_TEST_REQUIRE(second.done);
+  BOOST_TEST(first.client_to_server == second.client_to_server);
+  BOOST_TEST(first.server_to_client == second.server_to_client);
+  BOOST_TEST(first.leaf_der == second.leaf_der);
+  BOOST_TEST(!first.leaf_der.empty());
+}
+
+BOOST_AUTO_TEST_CASE(same_seed_gives_identical_tls12_transcripts) {
+  Transcript first = seeded_handshake("seed-1", TLS1_2_VERSION);
+  Transcript second = seeded_handshake("seed-1", TLS1_2_VERSION);
+  BOOST_TEST_REQUIRE(first.done);
+  BOOST_TEST(first.client_to_server == second.client_to_server);
+  BOOST_TEST(first.server_to_client == second.server_to_client);
+}
+
+BOOST_AUTO_TEST_CASE(different_seeds_give_different_transcripts) {
+  Transcript first = seeded_handshake("seed-1", TLS1_3_VERSION);
+  Transcript other = seeded_handshake("seed-2", TLS1_3_VERSION);
+  BOOST_TEST_REQUIRE(other.done);
+  BOOST_TEST(first.client_to_server != other.client_to_server);
+  BOOST_TEST(first.leaf_der != other.leaf_der);
+}
+
+BOOST_AUTO_TEST_CASE(guard_restores_openssl_randomness) {
+  Bytes seeded(32), again(32);
+  {
+    SeededRandomGuard guard(as_bytes("restore"));
+    RAND_bytes(seeded.data(), 32);
+  }
+  {
+    SeededRandomGuard guard(as_bytes("restore"));
+    RAND_bytes(again.data(), 32);
+  }
+  BOOST_TEST(seeded == again);
+  Bytes free1(32), free2(32);
+  RAND_bytes(free1.data(), 32);
+  RAND_bytes(free2.data(), 32);
+  BOOST_TEST(free1 != free2);
+  BOOST_TEST(free1 != seeded);
+}
+
+BOOST_AUTO_TEST_CASE(guards_do_not_nest) {
+  SeededRandomGuard guard(as_bytes("outer"));
+  BOOST_CHECK_THROW(SeededRandomGuard(as_bytes("inner")), std::logic_error);
+}
