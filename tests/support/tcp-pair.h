@@ -97,13 +97,13 @@ std::size_t pump(TcpEndpoint& e, ByteView data, std::size_t offset, Bytes& sink)
 // the send buffer allows and reads everything it receives; with `close_after` each side
 // closes once all its bytes are accepted by its endpoint.
 struct BulkTransfer {
-  Bytes a_to_b;
-  Bytes b_to_a;
+  Bytes a_to_b{};
+  Bytes b_to_a{};
   bool close_after = false;
   std::size_t a_offset = 0;
   std::size_t b_offset = 0;
-  Bytes received_by_b;
-  Bytes received_by_a;
+  Bytes received_by_b{};
+  Bytes received_by_a{};
 
   void attach(TcpPair& pair);
   bool complete() const {
