@@ -61,7 +61,9 @@ struct AdoptedState {
   // adopts before any such bytes exist, so normally snd_una == snd_nxt.
   std::uint32_t snd_una = 0;
   std::uint32_t rcv_nxt = 0;                 // next byte expected from the peer
-  std::uint16_t peer_window_field = 65535;   // the peer's last window field, unscaled
+  // The peer's last advertised window in bytes: the field shifted by the peer's shift, or the
+  // field as is when it came in a SYN or SYN-ACK (never scaled there).
+  std::size_t peer_window = 65535;
   std::uint8_t peer_window_shift = 0;        // the peer's negotiated shift (0 if none)
   std::uint8_t our_window_shift = 0;         // the impersonated side's negotiated shift
   // The MSS option the peer sent in its SYN or SYN-ACK; none means config.default_peer_payload.

@@ -36,7 +36,7 @@ bool TcpEndpoint::adopt(Timestamp now, const AdoptedState& s) {
   irs_ = s.rcv_nxt - 1;
   peer_shift_ = std::min(s.peer_window_shift, kMaxWindowShift);
   our_shift_ = std::min(s.our_window_shift, kMaxWindowShift);
-  peer_wnd_ = std::size_t{s.peer_window_field} << peer_shift_;
+  peer_wnd_ = s.peer_window;
   max_peer_wnd_ = std::max(peer_wnd_, max_peer_wnd_);
   // The next segment from the peer (seq >= rcv_nxt - its window) updates the window.
   wl1_ = s.rcv_nxt - 1;
