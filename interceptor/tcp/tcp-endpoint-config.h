@@ -24,6 +24,9 @@ struct TcpAddressPair {
 
 struct TcpEndpointConfig {
   std::uint8_t ttl = 64;  // of every datagram we emit
+  // IPv4 identification of our first datagram, incremented per datagram (DF is set, so the
+  // value only matters to observers; the engine may continue the impersonated host's).
+  std::uint16_t first_ip_id = 0;
   // MSS option in our SYN: a 1500-byte MTU minus 40 bytes of headers.
   std::uint16_t mss_option = 1460;
   // Our own cap on the payload of one segment.

@@ -19,6 +19,7 @@ constexpr std::size_t kMinSegmentPayload = 64;
 TcpEndpoint::TcpEndpoint(TcpAddressPair addresses, TcpEndpointConfig config)
     : addr_(addresses),
       cfg_(config),
+      ip_id_(config.first_ip_id),
       rtt_({config.initial_rto, config.min_rto, config.max_rto}),
       reassembly_(config.reassembly_cap_bytes) {}
 
