@@ -51,9 +51,12 @@ struct TcpEndpointConfig {
   // DataRetries and SynRetries default to 6).
   unsigned max_retransmissions = 6;
   unsigned initial_cwnd_segments = 10;  // IW10, RFC 6928
-  // How long TIME_WAIT lingers to re-ACK a repeated FIN before the endpoint reports Closed.
-  // Zero closes at once. Much shorter than 2 MSL: the box owns no port to protect from reuse.
-  Duration time_wait = std::chrono::seconds(2);
+  // How long TIME_WAIT lingers to re-ACK a repeated FIN before the endpoint reports Closed;
+  // each repeated FIN restarts it. Zero closes at once. Much shorter than 2 MSL (the box owns
+  // no port to protect from reuse) but longer than a peer's RTO after a few backoffs (1 + 2 +
+  // 4 s), so a lost last ACK is answered when the FIN comes again. For relaying, TimeWait is
+  // already "done": both directions ended.
+  Duration time_wait = std::chrono::seconds(10);
 };
 
 // One side of an established connection, as a tracker saw its handshake and traffic. The

@@ -5,7 +5,8 @@
 //
 // Behaviour worth knowing, each a deliberate simplification:
 // - ACKs: every segment that brings data or a FIN is acknowledged at once (no delayed ACK):
-//   the relay is latency-bound and ACK volume is irrelevant at testbed rates.
+//   the relay is latency-bound and ACK volume is irrelevant at testbed rates. Segments that
+//   arrive between two poll_transmit() calls share one cumulative ACK.
 // - Sending: no Nagle; data goes out as soon as the windows allow. The congestion window
 //   starts at IW10, grows by slow start then AIMD (RFC 5681); a timeout drops it to one
 //   segment and goes back to snd_una (go-back-N); three duplicate ACKs retransmit the first
@@ -17,7 +18,7 @@
 //   window) are counted and dropped, never trusted. An unacceptable segment with data is
 //   answered with an ACK (RFC 9293); an unacceptable pure ACK is not, so two endpoints that
 //   disagree cannot start an ACK storm.
-// - TIME_WAIT lingers config.time_wait (default 2 s) to re-ACK a repeated FIN, then Closed.
+// - TIME_WAIT lingers config.time_wait (default 10 s) to re-ACK a repeated FIN, then Closed.
 #pragma once
 
 #include <array>
