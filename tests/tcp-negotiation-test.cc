@@ -120,3 +120,27 @@ BOOST_AUTO_TEST_CASE(probing_a_window_that_stays_shut_never_gives_up) {
   BOOST_TEST(pair.a.counters().window_probes > 6u);
   BOOST_TEST(pair.b.readable() == 2048u);
 }
+
+BOOST_AUTO_TEST_CASE(a_check_connection_to_a_closed_port_is_reset) {
+  // A server with nothing listening answers the SYN with RST|ACK acknowledging it; a RST that
+  // acknowledges anything else is not for this SYN.
+  TcpAddressPair us = client_addresses();
+  TcpEndpoint e(us);
+  e.connect(Timestamp{}, {.isn = 0xFFFFFFFFu});  // the SYN takes the last number, data wraps to 0
+  std::optional<Bytes> syn = e.poll_transmit(Timestamp{});
+  BOOST_TEST_REQUIRE(syn.has_value());
+  BOOST_TEST(parse_ok(*syn).tcp.header.seq == 0xFFFFFFFFu);
+  auto rst = [&](std::uint32_t ack) {
+    return build_tcp_packet({.source = us.remote, .source_port = us.remote_port, .destination = us.local,
+                             .destination_port = us.local_port, .seq = 0, .ack = ack,
+                             .flags = tcp_flag::kRst | tcp_flag::kAck});
+  };
+  e.on_datagram(Timestamp(10ms), rst(12345));
+  BOOST_TEST(e.state() == TcpState::kSynSent);
+  BOOST_TEST(e.counters().rst_ignored == 1u);
+  e.on_datagram(Timestamp(10ms), rst(0));  // ISN + 1, wrapped
+  BOOST_TEST(e.state() == TcpState::kClosed);
+  BOOST_TEST(e.close_reason() == TcpCloseReason::kReset);
+  BOOST_TEST(!e.poll_transmit(Timestamp(10ms)).has_value());
+  BOOST_TEST(!e.next_timeout().has_value());
+}

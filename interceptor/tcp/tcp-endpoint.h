@@ -63,6 +63,8 @@ class TcpEndpoint {
   // or the connection is not open, less than asked when the buffer is full).
   std::size_t send(ByteView data);
   std::size_t send_capacity() const;
+  // Bytes given to send() and not yet acknowledged (sent or not).
+  std::size_t send_buffered() const { return send_buf_.size(); }
   // Sends a FIN after every byte already given to send().
   void close();
   // Sends a RST at once and drops everything: state kClosed, reason kAborted.
