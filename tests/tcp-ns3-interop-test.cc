@@ -3,8 +3,6 @@
 // stack carries the endpoint: raw IPv4 in and out of its point-to-point device, as the bump
 // node will. The other node runs an ns-3 TCP server that sends and receives.
 #define BOOST_TEST_MODULE tcp_ns3_interop
-#include <boost/test/unit_test.hpp>
-
 #include <ns3/boolean.h>
 #include <ns3/config.h>
 #include <ns3/global-value.h>
@@ -23,6 +21,7 @@
 #include <ns3/uinteger.h>
 
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <optional>
 #include <random>
 
@@ -93,7 +92,8 @@ class RawHost {
     }
     ++received;
     if (intercept && intercept(bytes)) return;
-    if (auto p = parse_tcp_packet(bytes); p.ok() && !find_tcp_option<TcpTimestamps>(p->tcp.header.options))
+    if (auto p = parse_tcp_packet(bytes);
+        p.ok() && !find_tcp_option<TcpTimestamps>(p->tcp.header.options))
       ++received_without_timestamps;
     endpoint.on_datagram(sim_now(), bytes);
     service();
@@ -172,16 +172,18 @@ Outcome run(double loss, std::size_t size) {
   Ptr<Socket> listener = Socket::CreateSocket(nodes.Get(0), TcpSocketFactory::GetTypeId());
   listener->Bind(InetSocketAddress(ns3::Ipv4Address::GetAny(), 443));
   listener->Listen();
-  listener->SetAcceptCallback(MakeNullCallback<bool, Ptr<Socket>, const Address&>(),
-                              Callback<void, Ptr<Socket>, const Address&>([&](Ptr<Socket> s, const Address&) {
-                                server.socket = s;
-                                s->SetRecvCallback(Callback<void, Ptr<Socket>>([&](Ptr<Socket>) { server.read_all(); }));
-                                s->SetSendCallback(Callback<void, Ptr<Socket>, std::uint32_t>(
-                                    [&](Ptr<Socket>, std::uint32_t) { server.write_more(); }));
-                                server.write_more();
-                              }));
+  listener->SetAcceptCallback(
+      MakeNullCallback<bool, Ptr<Socket>, const Address&>(),
+      Callback<void, Ptr<Socket>, const Address&>([&](Ptr<Socket> s, const Address&) {
+        server.socket = s;
+        s->SetRecvCallback(Callback<void, Ptr<Socket>>([&](Ptr<Socket>) { server.read_all(); }));
+        s->SetSendCallback(Callback<void, Ptr<Socket>, std::uint32_t>(
+            [&](Ptr<Socket>, std::uint32_t) { server.write_more(); }));
+        server.write_more();
+      }));
 
-  TcpAddressPair us{mitmlab::Ipv4Address(10, 0, 0, 1), 40001, mitmlab::Ipv4Address(10, 0, 0, 2), 443};
+  TcpAddressPair us{mitmlab::Ipv4Address(10, 0, 0, 1), 40001, mitmlab::Ipv4Address(10, 0, 0, 2),
+                    443};
   RawHost host(devices.Get(1), TcpEndpoint(us), loss, 99);
   Outcome out;
   out.client_data = pattern_bytes(size, 42);
@@ -189,7 +191,8 @@ Outcome run(double loss, std::size_t size) {
   std::size_t offset = 0;
   host.app = [&] {
     TcpEndpoint& e = host.endpoint;
-    if (offset < out.client_data.size()) offset += e.send(ByteView(out.client_data).subspan(offset));
+    if (offset < out.client_data.size())
+      offset += e.send(ByteView(out.client_data).subspan(offset));
     Bytes chunk = e.read(e.readable());
     out.client_got.insert(out.client_got.end(), chunk.begin(), chunk.end());
     if (offset == out.client_data.size() && out.client_got.size() == size &&
@@ -238,7 +241,8 @@ BOOST_AUTO_TEST_CASE(an_adopted_server_side_serves_an_ns3_client) {
   Ipv4AddressHelper addresses("10.0.0.0", "255.255.255.0", "0.0.0.2");
   addresses.Assign(NetDeviceContainer(devices.Get(0)));
 
-  TcpAddressPair server_side{mitmlab::Ipv4Address(10, 0, 0, 1), 443, mitmlab::Ipv4Address(10, 0, 0, 2), 0};
+  TcpAddressPair server_side{mitmlab::Ipv4Address(10, 0, 0, 1), 443,
+                             mitmlab::Ipv4Address(10, 0, 0, 2), 0};
   RawHost host(devices.Get(1), TcpEndpoint(server_side), 0.0, 1);
   const std::uint32_t kServerIsn = 0;
   const TcpTimestampClock server_clock{1000, Timestamp{}};  // the server's TSval: 1000 + ms
@@ -257,34 +261,40 @@ BOOST_AUTO_TEST_CASE(an_adopted_server_side_serves_an_ns3_client) {
       syn_bytes = d;
       syn = *parse_tcp_packet(syn_bytes);
       TcpOptionSummary o = summarize_tcp_options(h.options);
-      BOOST_TEST(h.seq == 0u);      // ns-3's ISN
+      BOOST_TEST(h.seq == 0u);         // ns-3's ISN
       BOOST_TEST(!o.mss.has_value());  // and no MSS option
       BOOST_TEST_REQUIRE(o.timestamps.has_value());
       syn_ack_at = sim_now();
       syn_ack_tsval = server_clock.at(syn_ack_at);
       host.send_raw(build_tcp_packet(
-          {.source = server_side.local, .source_port = 443, .destination = server_side.remote,
-           .destination_port = h.source_port, .seq = kServerIsn, .ack = h.seq + 1,
-           .flags = tcp_flag::kSyn | tcp_flag::kAck, .window = 65535,
-           .options = {TcpSackPermitted{}, TcpTimestamps{syn_ack_tsval, o.timestamps->value}, TcpNop{},
-                       TcpWindowScale{2}}}));
+          {.source = server_side.local,
+           .source_port = 443,
+           .destination = server_side.remote,
+           .destination_port = h.source_port,
+           .seq = kServerIsn,
+           .ack = h.seq + 1,
+           .flags = tcp_flag::kSyn | tcp_flag::kAck,
+           .window = 65535,
+           .options = {TcpSackPermitted{}, TcpTimestamps{syn_ack_tsval, o.timestamps->value},
+                       TcpNop{}, TcpWindowScale{2}}}));
       return true;
     }
     if (!adopted && syn && h.has(tcp_flag::kAck) && h.ack == kServerIsn + 1) {
       TcpOptionSummary c = summarize_tcp_options(syn->tcp.header.options);
       TcpOptionSummary a = summarize_tcp_options(h.options);
       TcpEndpoint e(TcpAddressPair{server_side.local, 443, server_side.remote, h.source_port});
-      BOOST_TEST_REQUIRE(e.adopt(sim_now(), {.snd_nxt = kServerIsn + 1,
-                                             .snd_una = kServerIsn + 1,
-                                             .rcv_nxt = h.seq,
-                                             .peer_window = std::size_t{h.window} << *c.window_scale,
-                                             .peer_window_shift = *c.window_scale,
-                                             .our_window_shift = 2,
-                                             .peer_mss = c.mss,
-                                             .sack_permitted = c.sack_permitted,
-                                             .timestamps = true,
-                                             .clock = {syn_ack_tsval, syn_ack_at},
-                                             .ts_recent = a.timestamps->value}));
+      BOOST_TEST_REQUIRE(
+          e.adopt(sim_now(), {.snd_nxt = kServerIsn + 1,
+                              .snd_una = kServerIsn + 1,
+                              .rcv_nxt = h.seq,
+                              .peer_window = std::size_t{h.window} << *c.window_scale,
+                              .peer_window_shift = *c.window_scale,
+                              .our_window_shift = 2,
+                              .peer_mss = c.mss,
+                              .sack_permitted = c.sack_permitted,
+                              .timestamps = true,
+                              .clock = {syn_ack_tsval, syn_ack_at},
+                              .ts_recent = a.timestamps->value}));
       host.endpoint = std::move(e);
       adopted = true;
       if (p->tcp.payload.empty()) return true;  // else the endpoint takes the data
@@ -313,8 +323,8 @@ BOOST_AUTO_TEST_CASE(an_adopted_server_side_serves_an_ns3_client) {
   Ptr<Socket> client = Socket::CreateSocket(nodes.Get(0), TcpSocketFactory::GetTypeId());
   auto write_more = [&] {
     while (offset < request.size() && client->GetTxAvailable() > 0) {
-      std::uint32_t n = std::min<std::uint32_t>(client->GetTxAvailable(),
-                                                static_cast<std::uint32_t>(request.size() - offset));
+      std::uint32_t n = std::min<std::uint32_t>(
+          client->GetTxAvailable(), static_cast<std::uint32_t>(request.size() - offset));
       int sent = client->Send(request.data() + offset, n, 0);
       if (sent <= 0) break;
       offset += static_cast<std::size_t>(sent);
@@ -322,7 +332,8 @@ BOOST_AUTO_TEST_CASE(an_adopted_server_side_serves_an_ns3_client) {
   };
   client->SetConnectCallback(Callback<void, Ptr<Socket>>([&](Ptr<Socket>) { write_more(); }),
                              MakeNullCallback<void, Ptr<Socket>>());
-  client->SetSendCallback(Callback<void, Ptr<Socket>, std::uint32_t>([&](Ptr<Socket>, std::uint32_t) { write_more(); }));
+  client->SetSendCallback(Callback<void, Ptr<Socket>, std::uint32_t>(
+      [&](Ptr<Socket>, std::uint32_t) { write_more(); }));
   client->SetRecvCallback(Callback<void, Ptr<Socket>>([&](Ptr<Socket> s) {
     while (Ptr<Packet> p = s->Recv()) {
       if (p->GetSize() == 0) break;

@@ -3,7 +3,6 @@
 // RTO floor). Every one must deliver both directions byte-identical and close normally.
 #define BOOST_TEST_MODULE tcp_sweep
 #include <boost/test/unit_test.hpp>
-
 #include <chrono>
 
 #include "interceptor/tcp/tcp-endpoint.h"
@@ -17,7 +16,8 @@ BOOST_AUTO_TEST_CASE(three_hundred_seeded_connections_deliver_and_close) {
   int incomplete = 0, abnormal = 0, lossy = 0;
   for (std::uint64_t seed = 1; seed <= 300; ++seed) {
     double loss = static_cast<double>(seed % 3) * 0.05;
-    LinkPlan plan{.latency = std::chrono::milliseconds(1 + seed % 40), .loss = loss,
+    LinkPlan plan{.latency = std::chrono::milliseconds(1 + seed % 40),
+                  .loss = loss,
                   .reorder = 0.1 * static_cast<double>(seed % 3),
                   .duplicate = 0.05 * static_cast<double>(seed % 2)};
     TcpEndpointConfig ca{}, cb{};
@@ -39,8 +39,9 @@ BOOST_AUTO_TEST_CASE(three_hundred_seeded_connections_deliver_and_close) {
                    .b_to_a = pattern_bytes(50'000 + seed * 13, seed + 7),
                    .close_after = true};
     t.attach(pair);
-    bool closed = pair.drive(
-        [&] { return t.complete() && pair.a.is_closed() && pair.b.is_closed(); }, Timestamp(20000s));
+    bool closed =
+        pair.drive([&] { return t.complete() && pair.a.is_closed() && pair.b.is_closed(); },
+                   Timestamp(20000s));
     if (pair.dropped > 0) ++lossy;
     if (t.received_by_b != t.a_to_b || t.received_by_a != t.b_to_a) {
       ++incomplete;
@@ -50,8 +51,9 @@ BOOST_AUTO_TEST_CASE(three_hundred_seeded_connections_deliver_and_close) {
     } else if (!closed || pair.a.close_reason() != TcpCloseReason::kNormal ||
                pair.b.close_reason() != TcpCloseReason::kNormal) {
       ++abnormal;
-      BOOST_TEST_MESSAGE("seed " << seed << ": A " << pair.a.state() << " (" << pair.a.close_reason()
-                                 << "), B " << pair.b.state() << " (" << pair.b.close_reason() << ")");
+      BOOST_TEST_MESSAGE("seed " << seed << ": A " << pair.a.state() << " ("
+                                 << pair.a.close_reason() << "), B " << pair.b.state() << " ("
+                                 << pair.b.close_reason() << ")");
     }
   }
   BOOST_TEST(incomplete == 0);

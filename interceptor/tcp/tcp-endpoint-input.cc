@@ -71,7 +71,8 @@ void TcpEndpoint::on_syn_sent(Timestamp now, const TcpPacket& packet) {
 void TcpEndpoint::on_syn_received(Timestamp now, const TcpPacket& packet) {
   const TcpHeader& h = packet.tcp.header;
   if (h.has(tcp_flag::kRst)) {
-    if (seq_in_range(h.seq, rcv_nxt_, seq_add(rcv_nxt_, std::max<std::size_t>(1, receive_window()))))
+    if (seq_in_range(h.seq, rcv_nxt_,
+                     seq_add(rcv_nxt_, std::max<std::size_t>(1, receive_window()))))
       enter_closed(TcpCloseReason::kReset);
     else
       counters_.rst_ignored++;

@@ -117,8 +117,7 @@ class TcpEndpoint {
   // Output (tcp-endpoint-output.cc).
   std::optional<Bytes> emit_syn(Timestamp now);
   std::optional<Bytes> emit_data(Timestamp now);
-  std::optional<Bytes> emit_segment(Timestamp now, std::uint32_t seq, std::size_t length,
-                                    bool fin);
+  std::optional<Bytes> emit_segment(Timestamp now, std::uint32_t seq, std::size_t length, bool fin);
   Bytes build(Timestamp now, std::uint32_t seq, std::uint8_t flags, ByteView payload,
               TcpOptions options);
   TcpOptions data_options(Timestamp now) const;
@@ -199,7 +198,7 @@ class TcpEndpoint {
   std::optional<std::uint64_t> peer_fin_abs_;  // where the peer's FIN sits, once seen
   bool peer_fin_consumed_ = false;
   std::optional<std::uint64_t> last_out_of_order_;  // for the first SACK block (RFC 2018)
-  std::uint32_t advertised_edge_ = 0;  // rcv_nxt_ + window last advertised
+  std::uint32_t advertised_edge_ = 0;               // rcv_nxt_ + window last advertised
 };
 
 }  // namespace mitmlab
