@@ -18,7 +18,14 @@
 //   window) are counted and dropped, never trusted. An unacceptable segment with data is
 //   answered with an ACK (RFC 9293); an unacceptable pure ACK is not, so two endpoints that
 //   disagree cannot start an ACK storm.
-// - TIME_WAIT lingers config.time_wait (default 10 s) to re-ACK a repeated FIN, then Closed.
+// - RST: accepted anywhere inside the receive window (RFC 793; RFC 5961's exact-match rule
+//   with challenge ACKs is not applied), and in SynSent only if it acknowledges our SYN.
+// - Timers: RTO per RFC 6298 with config.min_rto (1 s, as ns-3), doubling per expiry up to
+//   config.max_rto; config.max_retransmissions consecutive expiries without progress (6, as
+//   ns-3; Linux allows 15) end the connection with kTimeout. The same timer is the persist
+//   timer while a zero window holds data back; probing goes on as long as the peer answers.
+// - TIME_WAIT lingers config.time_wait (default 10 s) to re-ACK a repeated FIN or old data,
+//   then Closed. For relaying purposes TimeWait already means "both directions ended".
 #pragma once
 
 #include <array>
