@@ -151,9 +151,15 @@ struct Outcome {
   TcpCounters counters;
   std::uint64_t dropped, received, without_timestamps;
   std::size_t segment_payload;
+  bool server_reset = false;  // ns-3's error-close callback ran
 };
 
-Outcome run(double loss, std::size_t size) {
+// kAbort: our endpoint aborts (RST) once it has received `abort_after` bytes, as the box ends
+// a check connection once it has the certificate.
+enum class Ending { kClose, kAbort };
+
+Outcome run(double loss, std::size_t size, Ending ending = Ending::kClose,
+            std::size_t abort_after = 0) {
   using namespace ns3;
   GlobalValue::Bind("ChecksumEnabled", BooleanValue(true));
   Config::SetDefault("ns3::TcpSocket::SegmentSize", UintegerValue(1448));
@@ -169,6 +175,7 @@ Outcome run(double loss, std::size_t size) {
   addresses.Assign(NetDeviceContainer(devices.Get(0)));  // 10.0.0.2
 
   Ns3Server server{.data = pattern_bytes(size, 41), .expect = size};
+  bool reset = false;
   Ptr<Socket> listener = Socket::CreateSocket(nodes.Get(0), TcpSocketFactory::GetTypeId());
   listener->Bind(InetSocketAddress(ns3::Ipv4Address::GetAny(), 443));
   listener->Listen();
@@ -176,6 +183,8 @@ Outcome run(double loss, std::size_t size) {
       MakeNullCallback<bool, Ptr<Socket>, const Address&>(),
       Callback<void, Ptr<Socket>, const Address&>([&](Ptr<Socket> s, const Address&) {
         server.socket = s;
+        s->SetCloseCallbacks(MakeNullCallback<void, Ptr<Socket>>(),
+                             Callback<void, Ptr<Socket>>([&](Ptr<Socket>) { reset = true; }));
         s->SetRecvCallback(Callback<void, Ptr<Socket>>([&](Ptr<Socket>) { server.read_all(); }));
         s->SetSendCallback(Callback<void, Ptr<Socket>, std::uint32_t>(
             [&](Ptr<Socket>, std::uint32_t) { server.write_more(); }));
@@ -195,6 +204,10 @@ Outcome run(double loss, std::size_t size) {
       offset += e.send(ByteView(out.client_data).subspan(offset));
     Bytes chunk = e.read(e.readable());
     out.client_got.insert(out.client_got.end(), chunk.begin(), chunk.end());
+    if (ending == Ending::kAbort && out.client_got.size() >= abort_after && !e.is_closed()) {
+      e.abort();
+      return;
+    }
     if (offset == out.client_data.size() && out.client_got.size() == size &&
         (e.state() == TcpState::kEstablished || e.state() == TcpState::kCloseWait))
       e.close();
@@ -213,6 +226,7 @@ Outcome run(double loss, std::size_t size) {
   out.received = host.received;
   out.without_timestamps = host.received_without_timestamps;
   out.segment_payload = host.endpoint.segment_payload();
+  out.server_reset = reset;
   BOOST_TEST_MESSAGE("loss " << loss << ": received " << out.received << ", dropped " << out.dropped
                              << ", sent " << out.counters.segments_sent << ", retransmitted "
                              << out.counters.retransmissions << ", state " << out.state << " ("
@@ -382,6 +396,7 @@ BOOST_AUTO_TEST_CASE(exchanges_half_a_megabyte_each_way_with_ns3_tcp) {
   BOOST_TEST(o.counters.malformed == 0u);
   BOOST_TEST(o.state == TcpState::kClosed);
   BOOST_TEST(o.reason == TcpCloseReason::kNormal);
+  BOOST_TEST(!o.server_reset);
 }
 
 BOOST_AUTO_TEST_CASE(recovers_from_loss_both_ways_with_ns3_tcp) {
@@ -393,4 +408,15 @@ BOOST_AUTO_TEST_CASE(recovers_from_loss_both_ways_with_ns3_tcp) {
   BOOST_TEST(o.counters.out_of_order_buffered > 0u);  // ns-3's segments after a lost one
   BOOST_TEST(o.counters.malformed == 0u);
   BOOST_TEST(o.state == TcpState::kClosed);
+}
+
+BOOST_AUTO_TEST_CASE(ns3_accepts_our_rst_ending_a_check_connection) {
+  Outcome o = run(0.0, 200'000, Ending::kAbort, 20'000);
+  BOOST_TEST(o.client_got.size() >= 20'000u);
+  BOOST_TEST(o.client_got.size() < o.server_data.size());
+  BOOST_TEST((Bytes(o.server_data.begin(), o.server_data.begin() + 20'000) ==
+              Bytes(o.client_got.begin(), o.client_got.begin() + 20'000)));
+  BOOST_TEST(o.state == TcpState::kClosed);
+  BOOST_TEST(o.reason == TcpCloseReason::kAborted);
+  BOOST_TEST(o.server_reset);  // ns-3 took the RST and reported the error close
 }
