@@ -124,12 +124,11 @@ Status append_extended_key_usage(X509& cert, const std::vector<int>& purpose_nid
   ExtendedKeyUsagePtr eku(sk_ASN1_OBJECT_new_null());
   if (!eku) return openssl_error("cannot allocate extendedKeyUsage");
   for (int nid : purpose_nids) {
-    // OBJ_nid2obj returns a static object; OBJ_dup makes it ours to free with the stack.
-    ASN1_OBJECT* obj = OBJ_dup(OBJ_nid2obj(nid));
-    if (!obj || sk_ASN1_OBJECT_push(eku.get(), obj) <= 0) {
-      ASN1_OBJECT_free(obj);
+    // OBJ_nid2obj returns a static object; OBJ_dup makes it ours, then the stack's.
+    OpenSslPtr<ASN1_OBJECT, ASN1_OBJECT_free> obj(OBJ_dup(OBJ_nid2obj(nid)));
+    if (!obj || sk_ASN1_OBJECT_push(eku.get(), obj.get()) <= 0)
       return openssl_error("cannot build extendedKeyUsage");
-    }
+    obj.release();  // the stack owns it now
   }
   if (X509_add1_ext_i2d(&cert, NID_ext_key_usage, eku.get(), 0, X509V3_ADD_APPEND) != 1)
     return openssl_error("cannot add extendedKeyUsage");
