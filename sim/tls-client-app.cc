@@ -104,8 +104,10 @@ void TlsClientApp::DoDispose() {
 void TlsClientApp::ConnectionSucceeded(ns3::Ptr<ns3::Socket>) {
   m_result.connected = true;
   m_ssl.reset(SSL_new(m_ctx.get()));
-  m_rbio = BIO_new(BIO_s_mem());
-  m_wbio = BIO_new(BIO_s_mem());
+  BioPtr rbio(BIO_new(BIO_s_mem())), wbio(BIO_new(BIO_s_mem()));
+  NS_ABORT_MSG_IF(!m_ssl || !rbio || !wbio, "SSL_new/BIO_new failed: " << drain_openssl_errors());
+  m_rbio = rbio.release();  // m_ssl owns both from here
+  m_wbio = wbio.release();
   SSL_set_bio(m_ssl.get(), m_rbio, m_wbio);
   if (!m_serverName.empty()) {
     SSL_set_tlsext_host_name(m_ssl.get(), m_serverName.c_str());

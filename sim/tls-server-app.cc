@@ -175,8 +175,10 @@ void TlsServerApp::HandleAccept(ns3::Ptr<ns3::Socket> socket, const ns3::Address
   session->socket = socket;
   session->peer = from;
   session->ssl.reset(SSL_new(m_ctx.get()));
-  session->rbio = BIO_new(BIO_s_mem());
-  session->wbio = BIO_new(BIO_s_mem());
+  BioPtr rbio(BIO_new(BIO_s_mem())), wbio(BIO_new(BIO_s_mem()));
+  NS_ABORT_MSG_IF(!session->ssl || !rbio || !wbio, "SSL_new/BIO_new failed: " << drain_openssl_errors());
+  session->rbio = rbio.release();  // session->ssl owns both from here
+  session->wbio = wbio.release();
   SSL_set_bio(session->ssl.get(), session->rbio, session->wbio);
   SSL_set_accept_state(session->ssl.get());
   UseCredentials(session->ssl.get(), *m_defaultCredentials);
