@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -85,8 +85,14 @@ bool bench_cache(const Options& opt, const RsaKeySpec& spec) {
   fs::path dir = opt.cache_dir;
   const bool temporary = dir.empty();
   if (temporary) {
-    std::random_device rd;
-    dir = fs::temp_directory_path() / fmt::format("mitmlab-bench-forge-{}{}", rd(), rd());
+    // mkdtemp creates a fresh, private directory atomically: no name guessing, no race.
+    std::string pattern = (fs::temp_directory_path() / "mitmlab-bench-forge-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      fmt::print(stderr, "mitmlab bench forge: cannot create a temporary directory in {}\n",
+                 fs::temp_directory_path().string());
+      return false;
+    }
+    dir = pattern;
   }
   std::vector<double> cold_ms, warm_ms;
   KeyCacheCounters counters;
