@@ -1,7 +1,8 @@
 #include "cli/forgery-bench.h"
 
+#include <cstdlib>
 #include <filesystem>
-#include <random>
+#include <string>
 #include <vector>
 
 #include <fmt/core.h>
@@ -62,8 +63,11 @@ bool bench_forgeries(unsigned count, const std::string& cache_dir) {
   fs::path dir = cache_dir.empty() ? fs::path() : fs::path(cache_dir) / "forgeries";
   const bool temporary = dir.empty();
   if (temporary) {
-    std::random_device rd;  // a scratch directory name: never part of a result
-    dir = fs::temp_directory_path() / fmt::format("mitmlab-bench-forgeries-{}{}", rd(), rd());
+    // mkdtemp creates a fresh, private scratch directory atomically: no name guessing, no race.
+    std::string pattern = (fs::temp_directory_path() / "mitmlab-bench-forgeries-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr)
+      return fail("cannot create a temporary directory in " + fs::temp_directory_path().string());
+    dir = pattern;
   }
   struct RemoveDir {
     fs::path dir;
