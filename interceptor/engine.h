@@ -1,0 +1,127 @@
+// The interceptor: a sans-I/O bump in the wire (interceptor/DESIGN.md). IPv4 packets in from
+// either side of the link with the time; forward or drop out; packets of its own drained
+// with poll_transmit(); one timer. It decrements no TTL, owns no address and never answers
+// ICMP: to traceroute it is part of the wire.
+//
+// A flow's life: tracking (SYN, SYN-ACK, ACK; the client is whoever sent the SYN, on either
+// side) -> the ClientHello, reassembled from in-order client payload (segments of an
+// incomplete hello are held and released byte-identical) -> the policy's decision ->
+// passthrough with a reason, or for a target an origin check (a connection of the box's own
+// from the client's address) -> untrusted: release and passthrough; trusted: hijack, the box
+// speaking for both ends on the existing connection and relaying the plaintext. Every flow
+// leaves the table when it ends or idles out. Everything is counted (counters()) and every
+// decision logged with its reason and flow (events()).
+//
+// Choices, documented here because a reader of a result file needs them:
+// - A SYN on a port not in `ports` gets a passthrough event (reason "port") and is not
+//   tracked: a carrier box would not spend table space on other ports. A retransmitted SYN
+//   of such a flow is logged again.
+// - Packets of a flow whose handshake the box did not see are passed through; the first one
+//   on a selected port enters the table as passthrough ("handshake_not_seen"), so the flow
+//   is counted once and idles out. RSTs never create an entry.
+// - Absorbed client retransmissions do not count as activity, so an incomplete hello that
+//   never completes idles out after handshake_idle; its held segments are then released.
+// - After both FINs or a RST the flow lingers kCloseLinger (stray segments still match it),
+//   then leaves the table counted as closed.
+// - Without a judge (EngineDependencies::judge null) the engine runs decide-only: targets
+//   are logged as intercept decisions (details.action "observe_only") and forwarded.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "interceptor/bump-io.h"
+#include "interceptor/engine-config.h"
+#include "interceptor/engine-counters.h"
+#include "interceptor/engine-event.h"
+#include "interceptor/flow-state.h"
+#include "interceptor/flow-table.h"
+#include "interceptor/target-policy.h"
+#include "net/tcp-segment.h"
+
+namespace mitmlab {
+
+class Forger;
+class OriginCertificateJudge;
+
+// What the engine is given rather than builds: the forger (with its fake authority: costly
+// keys, shared between engines of one run) and the judge of origin certificates.
+struct EngineDependencies {
+  std::shared_ptr<Forger> forger;
+  // Null: decide-only (see above).
+  std::shared_ptr<const OriginCertificateJudge> judge;
+  // The UTC calendar time (Unix seconds) of time zero, for judging certificate validity at
+  // "calendar_origin + now". Unset: the config's schedule.origin, else 2019-07-17T00:00:00Z
+  // (the day interception was first seen, facts §1).
+  std::optional<std::time_t> calendar_origin;
+};
+
+class Engine : public PacketProcessor {
+ public:
+  // How long a closed flow stays in the table to absorb stray segments of it.
+  static constexpr Duration kCloseLinger = std::chrono::seconds(2);
+
+  explicit Engine(EngineConfig config, EngineDependencies deps = {});
+  ~Engine() override;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  Disposition on_packet(Timestamp now, LinkSide from, ByteView ipv4) override;
+  std::optional<OutboundPacket> poll_transmit() override;
+  std::optional<Timestamp> next_timeout() const override;
+  void on_timeout(Timestamp now) override;
+
+  const EngineCounters& counters() const { return counters_; }
+  const EventLog& events() const { return events_; }
+  const EngineConfig& config() const { return config_; }
+  // Flows in the table (check connections not included).
+  std::size_t flow_count() const { return table_.size(); }
+  const FlowState* find_flow(const FlowKey& key) const { return table_.find(key); }
+  // The calendar time (Unix seconds) the engine judges certificates at, at `now`.
+  std::time_t calendar_time(Timestamp now) const;
+
+ private:
+  using Table = FlowTable<FlowState>;
+
+  // engine.cc: dispatch, tracking, ends.
+  Disposition on_tcp(Timestamp now, LinkSide from, ByteView ipv4, const TcpPacket& packet);
+  Disposition on_untracked(Timestamp now, LinkSide from, const TcpPacket& packet);
+  Disposition on_tracked(Timestamp now, LinkSide from, ByteView ipv4, const TcpPacket& packet,
+                         Table::Match match);
+  void track(EndTrack& end, Timestamp now, const TcpPacket& packet);
+  void end_flow(Timestamp now, const FlowKey& key, FlowState& flow, EventKind why,
+                nlohmann::json details);
+  void finish_removed(Timestamp now, const FlowKey& key, FlowState& flow, EventKind why);
+  void record(Timestamp now, EventKind kind, const std::optional<FlowKey>& flow,
+              nlohmann::json details = nlohmann::json::object());
+  void inject(LinkSide side, Bytes ipv4);
+
+  // engine-hello.cc: client payload before the decision, the decision, release.
+  Disposition on_client_data(Timestamp now, ByteView ipv4, const TcpPacket& packet,
+                             const FlowKey& key, FlowState& flow);
+  Disposition decide(Timestamp now, const FlowKey& key, FlowState& flow, bool current_held);
+  Disposition pass(Timestamp now, const FlowKey& key, FlowState& flow, PassReason reason,
+                   bool current_held, nlohmann::json details = nlohmann::json::object());
+  // Forwards every held segment (byte-identical, arrival order). When the segment being
+  // handled is the only one held it is simply forwarded.
+  Disposition release(FlowState& flow, bool current_held);
+  void count_pass(Timestamp now, const FlowKey& key, const std::optional<std::string>& sni,
+                  PassReason reason, nlohmann::json details);
+
+  Duration idle_for(const FlowState& flow) const;
+
+  EngineConfig config_;
+  EngineDependencies deps_;
+  TargetPolicy policy_;
+  Table table_;
+  EngineCounters counters_;
+  EventLog events_;
+  std::deque<OutboundPacket> out_;
+};
+
+}  // namespace mitmlab
