@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <optional>
 #include <vector>
 
 #include "interceptor/tcp/sequence-number.h"
@@ -170,8 +171,12 @@ BOOST_AUTO_TEST_CASE(out_of_order_bytes_beyond_the_cap_are_dropped_and_recovered
   Bytes data = pattern_bytes(10 * 1448, 3);
   std::uint32_t first = pair.a.snd_nxt();
   bool lost = false;
+  std::optional<TcpSack> first_sack;  // on B's first duplicate ACK
   pair.set_tap([&](PairSide from, const Bytes& d, Timestamp) {
-    if (from == PairSide::kA && !lost && parse_ok(d).tcp.header.seq == first) return !(lost = true);
+    TcpPacket p = parse_ok(d);
+    if (from == PairSide::kA && !lost && p.tcp.header.seq == first) return !(lost = true);
+    if (from == PairSide::kB && !first_sack)
+      if (const auto* sack = find_tcp_option<TcpSack>(p.tcp.header.options)) first_sack = *sack;
     return true;
   });
   BOOST_TEST(pair.a.send(data) == data.size());
@@ -186,6 +191,11 @@ BOOST_AUTO_TEST_CASE(out_of_order_bytes_beyond_the_cap_are_dropped_and_recovered
   BOOST_TEST(pair.b.counters().out_of_order_buffered == 4u);
   BOOST_TEST(pair.b.counters().out_of_order_dropped == 5u);
   BOOST_TEST(pair.a.counters().fast_retransmits == 1u);
+  // B told A what it held: the second segment, right after the hole.
+  BOOST_TEST_REQUIRE(first_sack.has_value());
+  BOOST_TEST_REQUIRE(first_sack->blocks.size() == 1u);
+  BOOST_TEST(first_sack->blocks[0].left == seq_add(first, 1448));
+  BOOST_TEST(first_sack->blocks[0].right == seq_add(first, 2 * 1448));
   // The lost segment and the five refused ones, each sent once more.
   BOOST_TEST(pair.a.counters().retransmissions == 6u);
 }

@@ -24,6 +24,9 @@ struct TcpAddressPair {
 
 struct TcpEndpointConfig {
   std::uint8_t ttl = 64;  // of every datagram we emit
+  // IPv4 identification of our first datagram, incremented per datagram (DF is set, so the
+  // value only matters to observers; the engine may continue the impersonated host's).
+  std::uint16_t first_ip_id = 0;
   // MSS option in our SYN: a 1500-byte MTU minus 40 bytes of headers.
   std::uint16_t mss_option = 1460;
   // Our own cap on the payload of one segment.
@@ -31,6 +34,7 @@ struct TcpEndpointConfig {
   // Payload per segment when the peer announced no MSS (ns-3 by default; its SegmentSize).
   std::size_t default_peer_payload = 1448;
   // Offered by connect()/accept(); adopt() takes what the handshake negotiated instead.
+  bool window_scaling = true;     // offer the window scale option at all
   std::uint8_t window_shift = 2;  // ns-3's and Linux's usual shift at these buffer sizes
   bool timestamps = true;
   bool sack = true;
@@ -88,6 +92,7 @@ struct TcpCounters {
   std::uint64_t retransmissions = 0;  // segments sent again (after a timeout, fast retransmit, SYN)
   std::uint64_t timeouts = 0;         // retransmission timer expiries that went back to snd_una
   std::uint64_t fast_retransmits = 0;
+  std::uint64_t window_probes = 0;    // one byte sent past a zero window by the persist timer
   std::uint64_t duplicates = 0;       // segments bringing no new byte; re-ACKed
   std::uint64_t out_of_order_buffered = 0;
   std::uint64_t out_of_order_dropped = 0;  // refused by the reassembly cap

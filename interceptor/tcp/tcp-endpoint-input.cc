@@ -223,7 +223,12 @@ void TcpEndpoint::on_synchronized(Timestamp now, const TcpPacket& packet) {
   update_ts_recent(h);
   bool carries = !payload.empty() || h.has(tcp_flag::kFin);
   process_ack(now, h, carries);
-  if (state_ == TcpState::kClosed || state_ == TcpState::kTimeWait) return;
+  if (state_ == TcpState::kClosed) return;
+  if (state_ == TcpState::kTimeWait) {
+    // Closing -> TimeWait on this ACK; a FIN riding on it is the peer's repeat: answer it.
+    if (carries) ack_pending_ = true;
+    return;
+  }
   if (carries && !ack_only) process_data(now, h, payload);
 }
 
@@ -276,8 +281,9 @@ void TcpEndpoint::process_ack(Timestamp now, const TcpHeader& h, bool carries_da
       }
     }
   } else if (h.ack == snd_una_ && !carries_data && seq_lt(snd_una_, snd_max_) &&
-             new_wnd == peer_wnd_) {
-    // A duplicate ACK (RFC 5681 2): the third one triggers fast retransmit.
+             new_wnd == peer_wnd_ && new_wnd != 0) {
+    // A duplicate ACK (RFC 5681 2): the third one triggers fast retransmit. The answers to
+    // zero-window probes look the same and are not counted.
     if (++dupacks_ == 3 && (!recover_ || seq_gt(h.ack, *recover_))) {
       std::size_t flight = static_cast<std::size_t>(seq_diff(snd_max_, snd_una_));
       ssthresh_ = std::max(flight / 2, 2 * smss_);

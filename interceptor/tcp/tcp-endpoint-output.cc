@@ -34,7 +34,7 @@ std::optional<Bytes> TcpEndpoint::emit_syn(Timestamp now) {
   if (answer ? sack_enabled_ : cfg_.sack) options.push_back(TcpSackPermitted{});
   if (answer ? ts_enabled_ : cfg_.timestamps)
     options.push_back(TcpTimestamps{clock_.at(now), answer ? ts_recent_ : 0});
-  if (!answer || peer_shift_ != 0 || our_shift_ != 0) {
+  if (answer ? scaling_ : cfg_.window_scaling) {
     options.push_back(TcpNop{});
     options.push_back(TcpWindowScale{answer ? our_shift_ : cfg_.window_shift});
   }
@@ -76,7 +76,10 @@ std::optional<Bytes> TcpEndpoint::emit_data(Timestamp now) {
   std::size_t flight = bytes_in_flight();
   std::size_t usable = window > flight ? window - flight : 0;
   std::size_t len = std::min({available, smss_, usable});
-  if (probe_pending_ && available > 0 && len == 0) len = 1;  // zero-window probe
+  if (probe_pending_ && available > 0 && len == 0) {
+    len = 1;  // zero-window probe
+    counters_.window_probes++;
+  }
   probe_pending_ = false;
   // The FIN rides on the segment that ends the data, or goes alone; it needs no window.
   bool fin = fin_due && seq_add(snd_nxt_, len) == end && len == available;
@@ -114,22 +117,24 @@ std::optional<Bytes> TcpEndpoint::emit_segment(Timestamp now, std::uint32_t seq,
 
 void TcpEndpoint::on_retransmit_timeout(Timestamp now) {
   bool outstanding = seq_lt(snd_una_, snd_max_);
-  if (!outstanding) {
-    // The persist timer: probe a zero window with one byte, backing off like the RTO. It
-    // never gives up while the peer answers (process_ack resets retries_).
-    if (peer_wnd_ == 0 && seq_lt(snd_nxt_, data_end())) {
-      probe_pending_ = true;
-      rtt_.back_off();
-    }
-    return;
-  }
+  bool handshake = state_ == TcpState::kSynSent || state_ == TcpState::kSynReceived;
+  // Data waits on a zero window: this is the persist timer (RFC 9293 3.8.6.1).
+  bool zero_window = !handshake && peer_wnd_ == 0 && seq_lt(snd_una_, data_end());
+  if (!outstanding && !zero_window) return;
   if (retries_ >= cfg_.max_retransmissions) {
     enter_closed(TcpCloseReason::kTimeout);
     return;
   }
   retries_++;
+  rtt_.back_off();  // RFC 6298 5.5; the persist timer backs off the same way
+  if (zero_window) {
+    // Probe with the first unacknowledged byte. Probing never gives up while the peer
+    // answers: process_ack resets retries_ on every ACK of a zero window.
+    probe_pending_ = true;
+    snd_nxt_ = seq_max(snd_una_, buffer_seq_);
+    return;
+  }
   counters_.timeouts++;
-  rtt_.back_off();  // RFC 6298 5.5
   std::size_t flight = static_cast<std::size_t>(seq_diff(snd_max_, snd_una_));
   ssthresh_ = std::max(flight / 2, 2 * smss_);  // RFC 5681 (4)
   cwnd_ = smss_;
@@ -138,7 +143,7 @@ void TcpEndpoint::on_retransmit_timeout(Timestamp now) {
   retransmit_one_ = false;
   rtt_timing_.reset();  // Karn: no sample from what is about to be sent again
   // Go back: everything after snd_una_ is sent again as the window reopens.
-  snd_nxt_ = (state_ == TcpState::kSynSent || state_ == TcpState::kSynReceived) ? iss_ : snd_una_;
+  snd_nxt_ = handshake ? iss_ : snd_una_;
 }
 
 TcpOptions TcpEndpoint::data_options(Timestamp now) const {

@@ -19,6 +19,7 @@ constexpr std::size_t kMinSegmentPayload = 64;
 TcpEndpoint::TcpEndpoint(TcpAddressPair addresses, TcpEndpointConfig config)
     : addr_(addresses),
       cfg_(config),
+      ip_id_(config.first_ip_id),
       rtt_({config.initial_rto, config.min_rto, config.max_rto}),
       reassembly_(config.reassembly_cap_bytes) {}
 
@@ -93,8 +94,9 @@ void TcpEndpoint::apply_peer_syn_options(const TcpOptionSummary& peer) {
   ts_enabled_ = cfg_.timestamps && peer.timestamps.has_value();
   if (ts_enabled_) ts_recent_ = peer.timestamps->value;
   sack_enabled_ = cfg_.sack && peer.sack_permitted;
-  // Window scaling only when both sides sent the option (we always do).
-  if (peer.window_scale) {
+  // Window scaling only when both sides sent the option.
+  scaling_ = cfg_.window_scaling && peer.window_scale.has_value();
+  if (scaling_) {
     peer_shift_ = std::min(*peer.window_scale, kMaxWindowShift);
     our_shift_ = std::min(cfg_.window_shift, kMaxWindowShift);
   } else {

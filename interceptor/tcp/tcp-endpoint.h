@@ -182,6 +182,7 @@ class TcpEndpoint {
   // Timestamps and SACK as negotiated.
   bool ts_enabled_ = false;
   bool sack_enabled_ = false;
+  bool scaling_ = false;  // window scaling negotiated by connect()/accept()
   TcpTimestampClock clock_{};
   std::uint32_t ts_recent_ = 0;
 
