@@ -138,13 +138,18 @@ Disposition Engine::decide(Timestamp now, const FlowKey& key, FlowState& flow, b
   e.flow = key;
   e.sni = flow.sni;
   e.verdict = EventVerdict::kIntercept;
-  // Decide-only: what the box would have intercepted, while the traffic flows untouched.
-  e.details = {{"action", "observe_only"}};
+  if (!deps_.judge) {
+    // Decide-only: what the box would have intercepted, while the traffic flows untouched.
+    e.details = {{"action", "observe_only"}};
+    events_.record(std::move(e));
+    flow.phase = FlowPhase::kPassthrough;
+    const Disposition d = release(flow, current_held);
+    table_.touch(key, now);
+    return d;
+  }
+  e.details = {{"action", "check_origin"}};
   events_.record(std::move(e));
-  flow.phase = FlowPhase::kPassthrough;
-  const Disposition d = release(flow, current_held);
-  table_.touch(key, now);
-  return d;
+  return begin_intercept(now, key, flow, current_held);
 }
 
 }  // namespace mitmlab

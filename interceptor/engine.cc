@@ -3,9 +3,11 @@
 #include "interceptor/engine.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 #include "interceptor/engine-config.h"
+#include "interceptor/hijack-state.h"
 #include "net/ipv4-packet.h"
 #include "net/packet-error.h"
 #include "net/tcp-options.h"
@@ -46,7 +48,12 @@ Engine::Engine(EngineConfig config, EngineDependencies deps)
     : config_(std::move(config)),
       deps_(std::move(deps)),
       policy_(config_),
-      table_(config_.bounds.max_flows, [this](const FlowState& f) { return idle_for(f); }, config_.seed) {}
+      table_(config_.bounds.max_flows, [this](const FlowState& f) { return idle_for(f); }, config_.seed) {
+  Result<OriginHelloProfile> profile = origin_hello_profile(config_.origin_client_hello_profile);
+  // A configuration error, not input: refuse to build rather than send some other hello.
+  if (!profile) throw std::invalid_argument("engine config: " + profile.message());
+  origin_profile_ = std::move(profile.value());
+}
 
 Engine::~Engine() = default;
 
@@ -95,12 +102,46 @@ std::optional<OutboundPacket> Engine::poll_transmit() {
   return p;
 }
 
-std::optional<Timestamp> Engine::next_timeout() const { return table_.next_expiry(); }
+std::optional<Timestamp> Engine::next_timeout() const {
+  std::optional<Timestamp> next = table_.next_expiry();
+  auto consider = [&next](std::optional<Timestamp> t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  for (const auto& [key, check] : checks_) {
+    consider(check->tcp.next_timeout());
+    consider(check->deadline);
+  }
+  for (const FlowKey& key : hijacked_) {
+    const FlowState* flow = table_.find(key);
+    if (!flow || !flow->hijack) continue;
+    consider(flow->hijack->client_leg.next_timeout());
+    consider(flow->hijack->server_leg.next_timeout());
+  }
+  return next;
+}
 
 void Engine::on_timeout(Timestamp now) {
+  // Copies of the keys: servicing may finish a check or end a hijack.
+  std::vector<FlowKey> keys;
+  for (const auto& [key, check] : checks_) keys.push_back(key);
+  for (const FlowKey& key : keys) {
+    auto it = checks_.find(key);
+    if (it == checks_.end()) continue;
+    it->second->tcp.on_timeout(now);
+    service_check(now, key);
+  }
+  keys.assign(hijacked_.begin(), hijacked_.end());
+  for (const FlowKey& key : keys) {
+    FlowState* flow = table_.find(key);
+    if (!flow || !flow->hijack) continue;
+    flow->hijack->client_leg.on_timeout(now);
+    flow->hijack->server_leg.on_timeout(now);
+    service_hijack(now, key, *flow);
+  }
   for (Table::Removed& removed : table_.expire(now)) {
     finish_removed(now, removed.key, removed.state, EventKind::kFlowExpired);
   }
+  std::erase_if(finished_checks_, [now](const auto& kv) { return kv.second < now; });
 }
 
 // A flow taken out of the table by its idle timer. A closing flow was counted when it
@@ -108,6 +149,7 @@ void Engine::on_timeout(Timestamp now) {
 void Engine::finish_removed(Timestamp now, const FlowKey& key, FlowState& flow, EventKind why) {
   if (flow.phase == FlowPhase::kClosing) return;
   const FlowPhase phase = flow.phase;
+  if (flow.hijack) end_hijack(now, key, flow, "idle_timeout", true, why);
   if (flow.held && (phase == FlowPhase::kAwaitingHello || phase == FlowPhase::kCheckingOrigin)) {
     // A hello that never completed: the client's bytes are still the server's to see.
     if (phase == FlowPhase::kAwaitingHello) {
@@ -174,6 +216,20 @@ Disposition Engine::on_tcp(Timestamp now, LinkSide from, ByteView ipv4, const Tc
   const TcpHeader& h = packet.tcp.header;
   std::optional<Table::Match> match = table_.lookup(packet.ip.header.source.value, h.source_port,
                                                     packet.ip.header.destination.value, h.destination_port);
+  if (!checks_.empty() || !finished_checks_.empty()) {
+    // An answer to one of the box's own check connections: consumed, never forwarded.
+    const FlowKey as_check{packet.ip.header.destination.value, h.destination_port, packet.ip.header.source.value,
+                           h.source_port};
+    if (auto it = checks_.find(as_check); it != checks_.end() && from == it->second->toward_server) {
+      it->second->tcp.on_segment(now, packet);
+      service_check(now, as_check);
+      return Disposition::kDrop;
+    }
+    if (auto it = finished_checks_.find(as_check); it != finished_checks_.end()) {
+      if (now <= it->second) return Disposition::kDrop;
+      finished_checks_.erase(it);
+    }
+  }
   if (match) return on_tracked(now, from, ipv4, packet, *match);
   return on_untracked(now, from, packet);
 }
@@ -235,6 +291,7 @@ void Engine::track(EndTrack& end, Timestamp now, const TcpPacket& packet) {
     end.acked = true;
   }
   end.window_field = h.window;
+  end.window_in_syn = h.has(tcp_flag::kSyn);
   if (const TcpTimestamps* ts = find_tcp_option<TcpTimestamps>(h.options)) {
     // Keep the newest value: a reordered old segment must not move the clock back.
     if (!end.clock || static_cast<std::int32_t>(ts->value - end.clock->tsval) >= 0) {
@@ -257,9 +314,11 @@ Disposition Engine::on_tracked(Timestamp now, LinkSide from, ByteView ipv4, cons
   const TcpHeader& h = packet.tcp.header;
   const bool has_payload = !packet.tcp.payload.empty();
 
+  if (flow.phase == FlowPhase::kHijacked) return on_hijacked(now, packet, key, flow, from_client);
   if (flow.phase == FlowPhase::kClosing) {
     table_.touch(key, now);
-    return Disposition::kForward;
+    // After a hijack the two ends are out of step: their stray segments stay with the box.
+    return flow.was_hijacked ? Disposition::kDrop : Disposition::kForward;
   }
 
   if (h.has(tcp_flag::kRst)) {

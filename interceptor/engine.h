@@ -34,6 +34,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "interceptor/bump-io.h"
 #include "interceptor/engine-config.h"
@@ -41,7 +44,9 @@
 #include "interceptor/engine-event.h"
 #include "interceptor/flow-state.h"
 #include "interceptor/flow-table.h"
+#include "interceptor/origin-check.h"
 #include "interceptor/target-policy.h"
+#include "interceptor/tls/origin-hello-profile.h"
 #include "net/tcp-segment.h"
 
 namespace mitmlab {
@@ -115,6 +120,25 @@ class Engine : public PacketProcessor {
 
   Duration idle_for(const FlowState& flow) const;
 
+  // engine-origin.cc: the verdict cache and check connections.
+  Disposition begin_intercept(Timestamp now, const FlowKey& key, FlowState& flow, bool current_held);
+  void start_check(Timestamp now, const FlowKey& client_flow, const FlowState& flow, const OriginKey& origin);
+  // Feeds, advances and drains a check; finishes it when it has a verdict or failed.
+  void service_check(Timestamp now, const FlowKey& check_key);
+  void finish_check(Timestamp now, const FlowKey& check_key, OriginRecord result);
+  void apply_verdict(Timestamp now, const FlowKey& key, const OriginRecord& result);
+  std::uint16_t fresh_check_port(std::uint32_t client_addr, const OriginKey& origin);
+
+  // engine-hijack.cc: both legs of a taken-over flow.
+  void start_hijack(Timestamp now, const FlowKey& key, FlowState& flow, const OriginRecord& origin_record);
+  Disposition on_hijacked(Timestamp now, const TcpPacket& packet, const FlowKey& key, FlowState& flow,
+                          bool from_client);
+  void service_hijack(Timestamp now, const FlowKey& key, FlowState& flow);
+  // Ends a hijack: with RST on both legs when `reset`, records the relay, closes the flow.
+  void end_hijack(Timestamp now, const FlowKey& key, FlowState& flow, std::string_view by, bool reset,
+                  EventKind kind = EventKind::kFlowClosed);
+  void drain_legs(Timestamp now, FlowState& flow);
+
   EngineConfig config_;
   EngineDependencies deps_;
   TargetPolicy policy_;
@@ -122,6 +146,16 @@ class Engine : public PacketProcessor {
   EngineCounters counters_;
   EventLog events_;
   std::deque<OutboundPacket> out_;
+
+  OriginHelloProfile origin_profile_;
+  std::unordered_map<OriginKey, OriginRecord, OriginKeyHash> verdicts_;
+  std::unordered_map<OriginKey, FlowKey, OriginKeyHash> pending_checks_;  // origin -> its check
+  std::unordered_map<FlowKey, std::unique_ptr<CheckConnection>, FlowKeyHash> checks_;
+  std::unordered_set<FlowKey, FlowKeyHash> hijacked_;
+  // Finished checks, until when their late segments (the rest of the server's flight, its
+  // answer to the RST) are still absorbed rather than taken for a new flow.
+  std::unordered_map<FlowKey, Timestamp, FlowKeyHash> finished_checks_;
+  std::uint64_t check_serial_ = 0;
 };
 
 }  // namespace mitmlab

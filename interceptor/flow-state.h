@@ -42,6 +42,7 @@ struct EndTrack {
   std::uint32_t last_ack = 0;  // its latest acknowledgement number (valid once acked)
   bool acked = false;
   std::uint16_t window_field = 0;  // latest window field, unscaled
+  bool window_in_syn = false;      // it came in a SYN or SYN-ACK, where it is never scaled
   std::optional<std::uint16_t> mss;
   std::optional<std::uint8_t> window_scale;  // offered in its SYN / SYN-ACK
   bool sack_permitted = false;
@@ -72,6 +73,7 @@ struct FlowState {
   std::optional<std::string> sni;       // once the hello parsed
   std::optional<PassReason> pass_reason;  // why a passthrough flow is passed
   std::shared_ptr<HijackState> hijack;  // kHijacked only
+  bool was_hijacked = false;  // closing after a hijack: stray segments are not forwarded
 };
 
 }  // namespace mitmlab

@@ -21,7 +21,9 @@ class RecordingProcessor : public PacketProcessor {
     Disposition disposition;
   };
 
-  explicit RecordingProcessor(std::shared_ptr<PacketProcessor> inner) : inner_(std::move(inner)) {}
+  explicit RecordingProcessor(std::shared_ptr<PacketProcessor> inner = nullptr) : inner_(std::move(inner)) {}
+  // For worlds whose processor can only be built after the world (it needs the world's CA).
+  void set_inner(std::shared_ptr<PacketProcessor> inner) { inner_ = std::move(inner); }
 
   Disposition on_packet(Timestamp now, LinkSide from, ByteView ipv4) override {
     const Disposition d = inner_->on_packet(now, from, ipv4);
