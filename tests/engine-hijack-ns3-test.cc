@@ -284,3 +284,37 @@ BOOST_FIXTURE_TEST_CASE(slow_origin_check_absorbs_hello_retransmissions_and_send
   check_forged(r.peerChain, w->tls->targetChain->leaf.get());
   BOOST_TEST(r.responseComplete);
 }
+
+BOOST_FIXTURE_TEST_CASE(unreachable_origin_check_times_out_and_the_held_hello_is_released, SimulatorGuard) {
+  // The check connection's SYN-ACK never reaches the engine within the 10 s origin_check.
+  auto engine_holder = std::make_shared<test::RecordingProcessor>();
+  auto delaying = std::make_shared<test::DelayingProcessor>(
+      engine_holder,
+      [](LinkSide from, ByteView ip) {
+        Result<TcpPacket> p = parse_tcp_packet(ip);
+        return from == LinkSide::kB && p && p->tcp.header.destination_port > 50000;
+      },
+      std::chrono::seconds(1000));
+  auto w = make_world({}, Judge::kWorldCa, std::nullopt, delaying);
+  engine_holder->set_inner(w->engine);
+  auto client = add_client(*w, "target.test", "/bytes/1000", ns3::Seconds(1));
+  run(ns3::Seconds(60));
+  const EngineCounters& c = w->engine->counters();
+  BOOST_TEST(c.origin_checks == 1u);
+  BOOST_TEST(c.origin_checks_failed == 1u);
+  BOOST_TEST(c.passthrough(PassReason::kOriginUnreachable) == 1u);
+  BOOST_TEST(c.flows_hijacked == 0u);
+  BOOST_TEST(c.packets_released >= 1u);
+  const auto verdict = events_of(*w->engine, EventKind::kOriginVerdict);
+  BOOST_TEST_REQUIRE(verdict.size() == 1u);
+  BOOST_TEST(verdict[0]->details.value("status", "") == "unreachable");
+  BOOST_TEST(verdict[0]->details.value("error", "") == "timed out");
+  BOOST_TEST(verdict[0]->time >= std::chrono::seconds(11));
+  const TlsClientResult& r = client->GetResult();
+  BOOST_TEST(r.responseComplete);
+  BOOST_TEST_REQUIRE(!r.peerChain.empty());
+  BOOST_TEST((r.peerChain[0] == x509_to_der(w->tls->targetChain->leaf.get())));
+  // The server got the client's own hello, never a completed box handshake.
+  BOOST_TEST(w->tls->server->GetCounters().handshakes == 1u);
+  BOOST_TEST(test::Ja3Of(w->hellos.back().record) != kKz2019Ja3);
+}
