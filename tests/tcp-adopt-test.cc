@@ -3,7 +3,6 @@
 // must continue the scripted sequence numbers and each side's timestamp clock exactly.
 #define BOOST_TEST_MODULE tcp_adopt
 #include <boost/test/unit_test.hpp>
-
 #include <chrono>
 #include <optional>
 
@@ -48,20 +47,35 @@ TcpOptions syn_options(std::optional<std::uint16_t> mss, std::uint8_t shift, std
 Handshake script(const Script& s) {
   TcpAddressPair c = client_addresses();
   Handshake h;
-  h.syn = build_tcp_packet({.source = c.local, .source_port = c.local_port, .destination = c.remote,
-                            .destination_port = c.remote_port, .seq = s.client_isn, .flags = tcp_flag::kSyn,
-                            .window = 65535,
-                            .options = syn_options(s.client_mss, s.client_shift, s.client_tsval0, 0)});
-  h.syn_ack = build_tcp_packet(
-      {.source = c.remote, .source_port = c.remote_port, .destination = c.local,
-       .destination_port = c.local_port, .seq = s.server_isn, .ack = s.client_isn + 1,
-       .flags = tcp_flag::kSyn | tcp_flag::kAck, .window = 65535,
-       .options = syn_options(s.server_mss, s.server_shift, s.server_tsval0 + 10, s.client_tsval0)});
-  h.ack = build_tcp_packet({.source = c.local, .source_port = c.local_port, .destination = c.remote,
-                            .destination_port = c.remote_port, .seq = s.client_isn + 1,
-                            .ack = s.server_isn + 1, .flags = tcp_flag::kAck, .window = 1000,
-                            .options = {TcpNop{}, TcpNop{},
-                                        TcpTimestamps{s.client_tsval0 + 20, s.server_tsval0 + 10}}});
+  h.syn =
+      build_tcp_packet({.source = c.local,
+                        .source_port = c.local_port,
+                        .destination = c.remote,
+                        .destination_port = c.remote_port,
+                        .seq = s.client_isn,
+                        .flags = tcp_flag::kSyn,
+                        .window = 65535,
+                        .options = syn_options(s.client_mss, s.client_shift, s.client_tsval0, 0)});
+  h.syn_ack = build_tcp_packet({.source = c.remote,
+                                .source_port = c.remote_port,
+                                .destination = c.local,
+                                .destination_port = c.local_port,
+                                .seq = s.server_isn,
+                                .ack = s.client_isn + 1,
+                                .flags = tcp_flag::kSyn | tcp_flag::kAck,
+                                .window = 65535,
+                                .options = syn_options(s.server_mss, s.server_shift,
+                                                       s.server_tsval0 + 10, s.client_tsval0)});
+  h.ack = build_tcp_packet(
+      {.source = c.local,
+       .source_port = c.local_port,
+       .destination = c.remote,
+       .destination_port = c.remote_port,
+       .seq = s.client_isn + 1,
+       .ack = s.server_isn + 1,
+       .flags = tcp_flag::kAck,
+       .window = 1000,
+       .options = {TcpNop{}, TcpNop{}, TcpTimestamps{s.client_tsval0 + 20, s.server_tsval0 + 10}}});
   return h;
 }
 
@@ -111,9 +125,9 @@ AdoptedState adopt_server_side(const Handshake& h) {
 
 // Checks every segment one adopted side emits against the scripted spaces.
 struct SideCheck {
-  std::uint32_t first_seq;    // ISN + 1
-  std::uint32_t tsval_at_0;   // the clock continued: TSval(t) = tsval_at_0 + ms(t)
-  std::size_t bytes = 0;      // the side's payload in total
+  std::uint32_t first_seq;   // ISN + 1
+  std::uint32_t tsval_at_0;  // the clock continued: TSval(t) = tsval_at_0 + ms(t)
+  std::size_t bytes = 0;     // the side's payload in total
   std::size_t segments = 0, bad_seq = 0, bad_tsval = 0, max_payload = 0;
   std::uint32_t first_tsecr = 0;
 
@@ -123,7 +137,8 @@ struct SideCheck {
     const TcpHeader& h = p->tcp.header;
     if (segments++ == 0) first_tsecr = find_tcp_option<TcpTimestamps>(h.options)->echo_reply;
     std::int32_t offset = seq_diff(h.seq, first_seq);
-    if (offset < 0 || static_cast<std::size_t>(offset) + p->tcp.payload.size() > bytes + 1) ++bad_seq;
+    if (offset < 0 || static_cast<std::size_t>(offset) + p->tcp.payload.size() > bytes + 1)
+      ++bad_seq;
     auto ms = std::chrono::floor<std::chrono::milliseconds>(now).count();
     const auto* ts = find_tcp_option<TcpTimestamps>(h.options);
     if (!ts || ts->value != static_cast<std::uint32_t>(tsval_at_0 + ms)) ++bad_tsval;
@@ -151,10 +166,10 @@ void adopt_and_transfer(const Script& s, std::size_t expect_to_server_payload,
   TcpPair pair(std::move(a), std::move(b), 7);
   pair.now = start;
   BulkTransfer t{.a_to_b = pattern_bytes(1 << 20, 11), .b_to_a = pattern_bytes(1 << 20, 12)};
-  SideCheck from_a{.first_seq = s.client_isn + 1, .tsval_at_0 = s.client_tsval0,
-                   .bytes = t.a_to_b.size()};
-  SideCheck from_b{.first_seq = s.server_isn + 1, .tsval_at_0 = s.server_tsval0,
-                   .bytes = t.b_to_a.size()};
+  SideCheck from_a{
+      .first_seq = s.client_isn + 1, .tsval_at_0 = s.client_tsval0, .bytes = t.a_to_b.size()};
+  SideCheck from_b{
+      .first_seq = s.server_isn + 1, .tsval_at_0 = s.server_tsval0, .bytes = t.b_to_a.size()};
   Bytes first_a_bytes;
   pair.set_tap([&](PairSide from, const Bytes& d, Timestamp now) {
     (from == PairSide::kA ? from_a : from_b).see(d, now);
@@ -172,7 +187,8 @@ void adopt_and_transfer(const Script& s, std::size_t expect_to_server_payload,
   BOOST_TEST(first.tcp.header.ack == s.server_isn + 1);
   BOOST_TEST(first.tcp.payload.size() > 0u);
   // 256 KiB of free buffer at the client's shift, clamped to the field.
-  BOOST_TEST(first.tcp.header.window == std::min<std::size_t>((256u * 1024) >> s.client_shift, 65535));
+  BOOST_TEST(first.tcp.header.window ==
+             std::min<std::size_t>((256u * 1024) >> s.client_shift, 65535));
   BOOST_TEST(from_a.first_tsecr == s.server_tsval0 + 10);  // the server's last TSval
   BOOST_TEST(from_b.first_tsecr == s.client_tsval0 + 20);  // the client's last TSval
   BOOST_TEST(from_a.segments > 700u);
@@ -194,18 +210,28 @@ void adopt_and_transfer(const Script& s, std::size_t expect_to_server_payload,
 
 BOOST_AUTO_TEST_CASE(adopts_ns3_style_sides_from_isn_zero) {
   // ns-3: ISN 0, no MSS option (1448-byte segments), shift 2, TSval = simulated ms.
-  adopt_and_transfer({.client_isn = 0, .server_isn = 0, .client_mss = std::nullopt,
-                      .server_mss = std::nullopt, .client_shift = 2, .server_shift = 2,
-                      .client_tsval0 = 0, .server_tsval0 = 0},
+  adopt_and_transfer({.client_isn = 0,
+                      .server_isn = 0,
+                      .client_mss = std::nullopt,
+                      .server_mss = std::nullopt,
+                      .client_shift = 2,
+                      .server_shift = 2,
+                      .client_tsval0 = 0,
+                      .server_tsval0 = 0},
                      1448, 1448);
 }
 
 BOOST_AUTO_TEST_CASE(adopts_sides_whose_sequence_numbers_wrap) {
   // Both ISNs just below 2^32, so both directions wrap within the first kilobytes; Linux-like
   // MSS options (one smaller) and unequal shifts; TSval clocks near their own wrap.
-  adopt_and_transfer({.client_isn = 0xFFFFFF00u, .server_isn = 0xFFFFF000u, .client_mss = 1400,
-                      .server_mss = 1460, .client_shift = 7, .server_shift = 9,
-                      .client_tsval0 = 0xFFFFFFF0u, .server_tsval0 = 123456789u},
+  adopt_and_transfer({.client_isn = 0xFFFFFF00u,
+                      .server_isn = 0xFFFFF000u,
+                      .client_mss = 1400,
+                      .server_mss = 1460,
+                      .client_shift = 7,
+                      .server_shift = 9,
+                      .client_tsval0 = 0xFFFFFFF0u,
+                      .server_tsval0 = 123456789u},
                      1448, 1388);
 }
 
@@ -227,11 +253,15 @@ BOOST_AUTO_TEST_CASE(adopted_side_answers_a_repeated_client_hello_with_a_plain_a
   b.adopt(Timestamp(1s), {.snd_nxt = 9001, .snd_una = 9001, .rcv_nxt = 1101, .peer_window = 65535});
   TcpAddressPair c = client_addresses();
   Bytes hello = pattern_bytes(600, 13);
-  b.on_datagram(Timestamp(2s), build_tcp_packet({.source = c.local, .source_port = c.local_port,
-                                                 .destination = c.remote, .destination_port = c.remote_port,
-                                                 .seq = 501, .ack = 9001,
+  b.on_datagram(Timestamp(2s), build_tcp_packet({.source = c.local,
+                                                 .source_port = c.local_port,
+                                                 .destination = c.remote,
+                                                 .destination_port = c.remote_port,
+                                                 .seq = 501,
+                                                 .ack = 9001,
                                                  .flags = tcp_flag::kAck | tcp_flag::kPsh,
-                                                 .window = 1000, .payload = hello}));
+                                                 .window = 1000,
+                                                 .payload = hello}));
   BOOST_TEST(b.counters().duplicates == 1u);
   BOOST_TEST(b.readable() == 0u);
   std::optional<Bytes> ack = b.poll_transmit(Timestamp(2s));

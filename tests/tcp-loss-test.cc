@@ -2,7 +2,6 @@
 // silent peer; the out-of-order bound. All time is the pair's virtual clock.
 #define BOOST_TEST_MODULE tcp_loss
 #include <boost/test/unit_test.hpp>
-
 #include <chrono>
 #include <optional>
 #include <vector>
@@ -43,14 +42,16 @@ TcpPacket parse_ok(const Bytes& datagram) {
 std::vector<double> gaps(const std::vector<Timestamp>& times) {
   std::vector<double> out;
   for (std::size_t i = 1; i < times.size(); ++i)
-    out.push_back(std::chrono::round<std::chrono::milliseconds>(times[i] - times[i - 1]).count() / 1000.0);
+    out.push_back(std::chrono::round<std::chrono::milliseconds>(times[i] - times[i - 1]).count() /
+                  1000.0);
   return out;
 }
 
 void transfer_through(double loss, std::uint64_t seed) {
   LinkPlan plan{.latency = 10ms, .loss = loss, .reorder = 0.05, .duplicate = 0.02};
   TcpPair pair = open_pair({}, {}, plan, seed);
-  BulkTransfer t{.a_to_b = pattern_bytes(1 << 20, seed), .b_to_a = pattern_bytes(1 << 20, seed + 1),
+  BulkTransfer t{.a_to_b = pattern_bytes(1 << 20, seed),
+                 .b_to_a = pattern_bytes(1 << 20, seed + 1),
                  .close_after = true};
   t.attach(pair);
   BOOST_TEST_REQUIRE(pair.drive([&] { return t.complete(); }, Timestamp(3600s)));
@@ -66,8 +67,8 @@ void transfer_through(double loss, std::uint64_t seed) {
   BOOST_TEST(pair.b.counters().out_of_order_buffered > 0u);
   BOOST_TEST(pair.a.counters().bytes_sent == 1u << 20);  // retransmissions are not new bytes
   // The FINs get through the same loss, and both ends close normally.
-  BOOST_TEST_REQUIRE(pair.drive([&] { return pair.a.is_closed() && pair.b.is_closed(); },
-                                pair.now + 600s));
+  BOOST_TEST_REQUIRE(
+      pair.drive([&] { return pair.a.is_closed() && pair.b.is_closed(); }, pair.now + 600s));
   BOOST_TEST(pair.a.close_reason() == TcpCloseReason::kNormal);
   BOOST_TEST(pair.b.close_reason() == TcpCloseReason::kNormal);
   BOOST_TEST_MESSAGE("loss " << loss << ": " << pair.now.count() / 1e9 << " s virtual, "
@@ -90,7 +91,8 @@ BOOST_AUTO_TEST_CASE(a_lost_syn_is_sent_again_after_one_second) {
     if (from == PairSide::kA && !dropped_one) return !(dropped_one = true);
     return true;
   });
-  BOOST_TEST_REQUIRE(pair.drive([&] { return pair.a.state() == TcpState::kEstablished; }, Timestamp(10s)));
+  BOOST_TEST_REQUIRE(
+      pair.drive([&] { return pair.a.state() == TcpState::kEstablished; }, Timestamp(10s)));
   BOOST_TEST(pair.now.count() == Duration(1s + 20ms).count());
   BOOST_TEST(pair.a.counters().retransmissions == 1u);
   // Karn: the retransmitted SYN's RTT is ambiguous, but its timestamps are not.
@@ -198,4 +200,55 @@ BOOST_AUTO_TEST_CASE(out_of_order_bytes_beyond_the_cap_are_dropped_and_recovered
   BOOST_TEST(first_sack->blocks[0].right == seq_add(first, 2 * 1448));
   // The lost segment and the five refused ones, each sent once more.
   BOOST_TEST(pair.a.counters().retransmissions == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(a_needless_retransmission_does_not_inflate_the_rtt) {
+  // B gets A's segment but its ACKs are lost three times, so A retransmits at 1, 3 and 7 s
+  // what B already has. B echoes the original TSval (RFC 7323 4.3): taken as an RTT sample,
+  // that would be 7 s. A must come back to its 1 s RTO as soon as new data is acknowledged.
+  TcpPair pair = open_pair();
+  int acks_lost = 0;
+  pair.set_tap([&](PairSide from, const Bytes&, Timestamp) {
+    if (from == PairSide::kB && acks_lost < 3) return !(++acks_lost);
+    return true;
+  });
+  pair.a.send(pattern_bytes(1000, 1));
+  BOOST_TEST_REQUIRE(
+      pair.drive([&] { return pair.a.bytes_in_flight() == 0 && acks_lost == 3; }, pair.now + 60s));
+  BOOST_TEST(pair.a.counters().timeouts == 3u);
+  BOOST_TEST(pair.b.counters().duplicates == 3u);
+  std::uint32_t end = seq_add(pair.a.snd_una(), 1000);
+  pair.a.send(pattern_bytes(1000, 2));
+  BOOST_TEST_REQUIRE(pair.drive([&] { return pair.a.snd_una() == end; }, pair.now + 60s));
+  BOOST_TEST(pair.a.rto().count() == Duration(1s).count());
+}
+
+BOOST_AUTO_TEST_CASE(time_wait_acknowledges_retransmitted_data_too) {
+  // B closed first and is in TIME_WAIT when A, which never saw B's ACKs, sends old data
+  // again (its FIN follows further on): B must ACK it, or A retries into silence.
+  TcpPair pair = open_pair();
+  pair.b.close();
+  BOOST_TEST_REQUIRE(pair.drive([&] { return pair.a.peer_finished(); }, pair.now + 10s));
+  Bytes data = pattern_bytes(3000, 3);
+  pair.a.send(data);
+  pair.a.close();
+  BOOST_TEST_REQUIRE(
+      pair.drive([&] { return pair.b.state() == TcpState::kTimeWait; }, pair.now + 10s));
+  const TcpAddressPair& s = pair.a.addresses();
+  std::uint32_t first = seq_add(pair.b.rcv_nxt(), -3001);  // A's first data byte
+  pair.b.on_datagram(pair.now, build_tcp_packet({.source = s.local,
+                                                 .source_port = s.local_port,
+                                                 .destination = s.remote,
+                                                 .destination_port = s.remote_port,
+                                                 .seq = first,
+                                                 .ack = pair.b.snd_max(),
+                                                 .flags = tcp_flag::kAck,
+                                                 .window = 1000,
+                                                 .payload = ByteView(data).first(1448)}));
+  std::optional<Bytes> ack = pair.b.poll_transmit(pair.now);
+  BOOST_TEST_REQUIRE(ack.has_value());
+  TcpPacket p = parse_ok(*ack);
+  BOOST_TEST(p.tcp.header.flags == tcp_flag::kAck);
+  BOOST_TEST(p.tcp.header.ack == pair.b.rcv_nxt());
+  BOOST_TEST(pair.b.state() == TcpState::kTimeWait);
 }

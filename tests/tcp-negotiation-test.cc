@@ -2,7 +2,6 @@
 // than a twin of ourselves may do.
 #define BOOST_TEST_MODULE tcp_negotiation
 #include <boost/test/unit_test.hpp>
-
 #include <chrono>
 
 #include "interceptor/tcp/sequence-number.h"
@@ -66,10 +65,15 @@ BOOST_AUTO_TEST_CASE(segments_without_timestamps_are_accepted_once_negotiated) {
   TcpPair pair = open_pair({}, {});
   const TcpAddressPair& s = pair.b.addresses();
   Bytes data = pattern_bytes(500, 3);
-  pair.a.on_datagram(pair.now, build_tcp_packet({.source = s.local, .source_port = s.local_port,
-                                                 .destination = s.remote, .destination_port = s.remote_port,
-                                                 .seq = pair.a.rcv_nxt(), .ack = pair.a.snd_una(),
-                                                 .flags = tcp_flag::kAck, .window = 100, .payload = data}));
+  pair.a.on_datagram(pair.now, build_tcp_packet({.source = s.local,
+                                                 .source_port = s.local_port,
+                                                 .destination = s.remote,
+                                                 .destination_port = s.remote_port,
+                                                 .seq = pair.a.rcv_nxt(),
+                                                 .ack = pair.a.snd_una(),
+                                                 .flags = tcp_flag::kAck,
+                                                 .window = 100,
+                                                 .payload = data}));
   BOOST_TEST(pair.a.readable() == 500u);
   BOOST_TEST((pair.a.read(1000) == data));
   std::optional<Bytes> ack = pair.a.poll_transmit(pair.now);
@@ -119,4 +123,32 @@ BOOST_AUTO_TEST_CASE(probing_a_window_that_stays_shut_never_gives_up) {
   BOOST_TEST(pair.a.state() == TcpState::kEstablished);
   BOOST_TEST(pair.a.counters().window_probes > 6u);
   BOOST_TEST(pair.b.readable() == 2048u);
+}
+
+BOOST_AUTO_TEST_CASE(a_check_connection_to_a_closed_port_is_reset) {
+  // A server with nothing listening answers the SYN with RST|ACK acknowledging it; a RST that
+  // acknowledges anything else is not for this SYN.
+  TcpAddressPair us = client_addresses();
+  TcpEndpoint e(us);
+  e.connect(Timestamp{}, {.isn = 0xFFFFFFFFu});  // the SYN takes the last number, data wraps to 0
+  std::optional<Bytes> syn = e.poll_transmit(Timestamp{});
+  BOOST_TEST_REQUIRE(syn.has_value());
+  BOOST_TEST(parse_ok(*syn).tcp.header.seq == 0xFFFFFFFFu);
+  auto rst = [&](std::uint32_t ack) {
+    return build_tcp_packet({.source = us.remote,
+                             .source_port = us.remote_port,
+                             .destination = us.local,
+                             .destination_port = us.local_port,
+                             .seq = 0,
+                             .ack = ack,
+                             .flags = tcp_flag::kRst | tcp_flag::kAck});
+  };
+  e.on_datagram(Timestamp(10ms), rst(12345));
+  BOOST_TEST(e.state() == TcpState::kSynSent);
+  BOOST_TEST(e.counters().rst_ignored == 1u);
+  e.on_datagram(Timestamp(10ms), rst(0));  // ISN + 1, wrapped
+  BOOST_TEST(e.state() == TcpState::kClosed);
+  BOOST_TEST(e.close_reason() == TcpCloseReason::kReset);
+  BOOST_TEST(!e.poll_transmit(Timestamp(10ms)).has_value());
+  BOOST_TEST(!e.next_timeout().has_value());
 }

@@ -3,8 +3,6 @@
 // stack carries the endpoint: raw IPv4 in and out of its point-to-point device, as the bump
 // node will. The other node runs an ns-3 TCP server that sends and receives.
 #define BOOST_TEST_MODULE tcp_ns3_interop
-#include <boost/test/unit_test.hpp>
-
 #include <ns3/boolean.h>
 #include <ns3/config.h>
 #include <ns3/global-value.h>
@@ -23,6 +21,7 @@
 #include <ns3/uinteger.h>
 
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <optional>
 #include <random>
 
@@ -93,7 +92,8 @@ class RawHost {
     }
     ++received;
     if (intercept && intercept(bytes)) return;
-    if (auto p = parse_tcp_packet(bytes); p.ok() && !find_tcp_option<TcpTimestamps>(p->tcp.header.options))
+    if (auto p = parse_tcp_packet(bytes);
+        p.ok() && !find_tcp_option<TcpTimestamps>(p->tcp.header.options))
       ++received_without_timestamps;
     endpoint.on_datagram(sim_now(), bytes);
     service();
@@ -151,9 +151,15 @@ struct Outcome {
   TcpCounters counters;
   std::uint64_t dropped, received, without_timestamps;
   std::size_t segment_payload;
+  bool server_reset = false;  // ns-3's error-close callback ran
 };
 
-Outcome run(double loss, std::size_t size) {
+// kAbort: our endpoint aborts (RST) once it has received `abort_after` bytes, as the box ends
+// a check connection once it has the certificate.
+enum class Ending { kClose, kAbort };
+
+Outcome run(double loss, std::size_t size, Ending ending = Ending::kClose,
+            std::size_t abort_after = 0) {
   using namespace ns3;
   GlobalValue::Bind("ChecksumEnabled", BooleanValue(true));
   Config::SetDefault("ns3::TcpSocket::SegmentSize", UintegerValue(1448));
@@ -169,19 +175,24 @@ Outcome run(double loss, std::size_t size) {
   addresses.Assign(NetDeviceContainer(devices.Get(0)));  // 10.0.0.2
 
   Ns3Server server{.data = pattern_bytes(size, 41), .expect = size};
+  bool reset = false;
   Ptr<Socket> listener = Socket::CreateSocket(nodes.Get(0), TcpSocketFactory::GetTypeId());
   listener->Bind(InetSocketAddress(ns3::Ipv4Address::GetAny(), 443));
   listener->Listen();
-  listener->SetAcceptCallback(MakeNullCallback<bool, Ptr<Socket>, const Address&>(),
-                              Callback<void, Ptr<Socket>, const Address&>([&](Ptr<Socket> s, const Address&) {
-                                server.socket = s;
-                                s->SetRecvCallback(Callback<void, Ptr<Socket>>([&](Ptr<Socket>) { server.read_all(); }));
-                                s->SetSendCallback(Callback<void, Ptr<Socket>, std::uint32_t>(
-                                    [&](Ptr<Socket>, std::uint32_t) { server.write_more(); }));
-                                server.write_more();
-                              }));
+  listener->SetAcceptCallback(
+      MakeNullCallback<bool, Ptr<Socket>, const Address&>(),
+      Callback<void, Ptr<Socket>, const Address&>([&](Ptr<Socket> s, const Address&) {
+        server.socket = s;
+        s->SetCloseCallbacks(MakeNullCallback<void, Ptr<Socket>>(),
+                             Callback<void, Ptr<Socket>>([&](Ptr<Socket>) { reset = true; }));
+        s->SetRecvCallback(Callback<void, Ptr<Socket>>([&](Ptr<Socket>) { server.read_all(); }));
+        s->SetSendCallback(Callback<void, Ptr<Socket>, std::uint32_t>(
+            [&](Ptr<Socket>, std::uint32_t) { server.write_more(); }));
+        server.write_more();
+      }));
 
-  TcpAddressPair us{mitmlab::Ipv4Address(10, 0, 0, 1), 40001, mitmlab::Ipv4Address(10, 0, 0, 2), 443};
+  TcpAddressPair us{mitmlab::Ipv4Address(10, 0, 0, 1), 40001, mitmlab::Ipv4Address(10, 0, 0, 2),
+                    443};
   RawHost host(devices.Get(1), TcpEndpoint(us), loss, 99);
   Outcome out;
   out.client_data = pattern_bytes(size, 42);
@@ -189,9 +200,14 @@ Outcome run(double loss, std::size_t size) {
   std::size_t offset = 0;
   host.app = [&] {
     TcpEndpoint& e = host.endpoint;
-    if (offset < out.client_data.size()) offset += e.send(ByteView(out.client_data).subspan(offset));
+    if (offset < out.client_data.size())
+      offset += e.send(ByteView(out.client_data).subspan(offset));
     Bytes chunk = e.read(e.readable());
     out.client_got.insert(out.client_got.end(), chunk.begin(), chunk.end());
+    if (ending == Ending::kAbort && out.client_got.size() >= abort_after && !e.is_closed()) {
+      e.abort();
+      return;
+    }
     if (offset == out.client_data.size() && out.client_got.size() == size &&
         (e.state() == TcpState::kEstablished || e.state() == TcpState::kCloseWait))
       e.close();
@@ -210,6 +226,7 @@ Outcome run(double loss, std::size_t size) {
   out.received = host.received;
   out.without_timestamps = host.received_without_timestamps;
   out.segment_payload = host.endpoint.segment_payload();
+  out.server_reset = reset;
   BOOST_TEST_MESSAGE("loss " << loss << ": received " << out.received << ", dropped " << out.dropped
                              << ", sent " << out.counters.segments_sent << ", retransmitted "
                              << out.counters.retransmissions << ", state " << out.state << " ("
@@ -238,7 +255,8 @@ BOOST_AUTO_TEST_CASE(an_adopted_server_side_serves_an_ns3_client) {
   Ipv4AddressHelper addresses("10.0.0.0", "255.255.255.0", "0.0.0.2");
   addresses.Assign(NetDeviceContainer(devices.Get(0)));
 
-  TcpAddressPair server_side{mitmlab::Ipv4Address(10, 0, 0, 1), 443, mitmlab::Ipv4Address(10, 0, 0, 2), 0};
+  TcpAddressPair server_side{mitmlab::Ipv4Address(10, 0, 0, 1), 443,
+                             mitmlab::Ipv4Address(10, 0, 0, 2), 0};
   RawHost host(devices.Get(1), TcpEndpoint(server_side), 0.0, 1);
   const std::uint32_t kServerIsn = 0;
   const TcpTimestampClock server_clock{1000, Timestamp{}};  // the server's TSval: 1000 + ms
@@ -257,34 +275,40 @@ BOOST_AUTO_TEST_CASE(an_adopted_server_side_serves_an_ns3_client) {
       syn_bytes = d;
       syn = *parse_tcp_packet(syn_bytes);
       TcpOptionSummary o = summarize_tcp_options(h.options);
-      BOOST_TEST(h.seq == 0u);      // ns-3's ISN
+      BOOST_TEST(h.seq == 0u);         // ns-3's ISN
       BOOST_TEST(!o.mss.has_value());  // and no MSS option
       BOOST_TEST_REQUIRE(o.timestamps.has_value());
       syn_ack_at = sim_now();
       syn_ack_tsval = server_clock.at(syn_ack_at);
       host.send_raw(build_tcp_packet(
-          {.source = server_side.local, .source_port = 443, .destination = server_side.remote,
-           .destination_port = h.source_port, .seq = kServerIsn, .ack = h.seq + 1,
-           .flags = tcp_flag::kSyn | tcp_flag::kAck, .window = 65535,
-           .options = {TcpSackPermitted{}, TcpTimestamps{syn_ack_tsval, o.timestamps->value}, TcpNop{},
-                       TcpWindowScale{2}}}));
+          {.source = server_side.local,
+           .source_port = 443,
+           .destination = server_side.remote,
+           .destination_port = h.source_port,
+           .seq = kServerIsn,
+           .ack = h.seq + 1,
+           .flags = tcp_flag::kSyn | tcp_flag::kAck,
+           .window = 65535,
+           .options = {TcpSackPermitted{}, TcpTimestamps{syn_ack_tsval, o.timestamps->value},
+                       TcpNop{}, TcpWindowScale{2}}}));
       return true;
     }
     if (!adopted && syn && h.has(tcp_flag::kAck) && h.ack == kServerIsn + 1) {
       TcpOptionSummary c = summarize_tcp_options(syn->tcp.header.options);
       TcpOptionSummary a = summarize_tcp_options(h.options);
       TcpEndpoint e(TcpAddressPair{server_side.local, 443, server_side.remote, h.source_port});
-      BOOST_TEST_REQUIRE(e.adopt(sim_now(), {.snd_nxt = kServerIsn + 1,
-                                             .snd_una = kServerIsn + 1,
-                                             .rcv_nxt = h.seq,
-                                             .peer_window = std::size_t{h.window} << *c.window_scale,
-                                             .peer_window_shift = *c.window_scale,
-                                             .our_window_shift = 2,
-                                             .peer_mss = c.mss,
-                                             .sack_permitted = c.sack_permitted,
-                                             .timestamps = true,
-                                             .clock = {syn_ack_tsval, syn_ack_at},
-                                             .ts_recent = a.timestamps->value}));
+      BOOST_TEST_REQUIRE(
+          e.adopt(sim_now(), {.snd_nxt = kServerIsn + 1,
+                              .snd_una = kServerIsn + 1,
+                              .rcv_nxt = h.seq,
+                              .peer_window = std::size_t{h.window} << *c.window_scale,
+                              .peer_window_shift = *c.window_scale,
+                              .our_window_shift = 2,
+                              .peer_mss = c.mss,
+                              .sack_permitted = c.sack_permitted,
+                              .timestamps = true,
+                              .clock = {syn_ack_tsval, syn_ack_at},
+                              .ts_recent = a.timestamps->value}));
       host.endpoint = std::move(e);
       adopted = true;
       if (p->tcp.payload.empty()) return true;  // else the endpoint takes the data
@@ -313,8 +337,8 @@ BOOST_AUTO_TEST_CASE(an_adopted_server_side_serves_an_ns3_client) {
   Ptr<Socket> client = Socket::CreateSocket(nodes.Get(0), TcpSocketFactory::GetTypeId());
   auto write_more = [&] {
     while (offset < request.size() && client->GetTxAvailable() > 0) {
-      std::uint32_t n = std::min<std::uint32_t>(client->GetTxAvailable(),
-                                                static_cast<std::uint32_t>(request.size() - offset));
+      std::uint32_t n = std::min<std::uint32_t>(
+          client->GetTxAvailable(), static_cast<std::uint32_t>(request.size() - offset));
       int sent = client->Send(request.data() + offset, n, 0);
       if (sent <= 0) break;
       offset += static_cast<std::size_t>(sent);
@@ -322,7 +346,8 @@ BOOST_AUTO_TEST_CASE(an_adopted_server_side_serves_an_ns3_client) {
   };
   client->SetConnectCallback(Callback<void, Ptr<Socket>>([&](Ptr<Socket>) { write_more(); }),
                              MakeNullCallback<void, Ptr<Socket>>());
-  client->SetSendCallback(Callback<void, Ptr<Socket>, std::uint32_t>([&](Ptr<Socket>, std::uint32_t) { write_more(); }));
+  client->SetSendCallback(Callback<void, Ptr<Socket>, std::uint32_t>(
+      [&](Ptr<Socket>, std::uint32_t) { write_more(); }));
   client->SetRecvCallback(Callback<void, Ptr<Socket>>([&](Ptr<Socket> s) {
     while (Ptr<Packet> p = s->Recv()) {
       if (p->GetSize() == 0) break;
@@ -371,6 +396,7 @@ BOOST_AUTO_TEST_CASE(exchanges_half_a_megabyte_each_way_with_ns3_tcp) {
   BOOST_TEST(o.counters.malformed == 0u);
   BOOST_TEST(o.state == TcpState::kClosed);
   BOOST_TEST(o.reason == TcpCloseReason::kNormal);
+  BOOST_TEST(!o.server_reset);
 }
 
 BOOST_AUTO_TEST_CASE(recovers_from_loss_both_ways_with_ns3_tcp) {
@@ -382,4 +408,15 @@ BOOST_AUTO_TEST_CASE(recovers_from_loss_both_ways_with_ns3_tcp) {
   BOOST_TEST(o.counters.out_of_order_buffered > 0u);  // ns-3's segments after a lost one
   BOOST_TEST(o.counters.malformed == 0u);
   BOOST_TEST(o.state == TcpState::kClosed);
+}
+
+BOOST_AUTO_TEST_CASE(ns3_accepts_our_rst_ending_a_check_connection) {
+  Outcome o = run(0.0, 200'000, Ending::kAbort, 20'000);
+  BOOST_TEST(o.client_got.size() >= 20'000u);
+  BOOST_TEST(o.client_got.size() < o.server_data.size());
+  BOOST_TEST((Bytes(o.server_data.begin(), o.server_data.begin() + 20'000) ==
+              Bytes(o.client_got.begin(), o.client_got.begin() + 20'000)));
+  BOOST_TEST(o.state == TcpState::kClosed);
+  BOOST_TEST(o.reason == TcpCloseReason::kAborted);
+  BOOST_TEST(o.server_reset);  // ns-3 took the RST and reported the error close
 }

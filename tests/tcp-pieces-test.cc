@@ -2,7 +2,6 @@
 // the RTO estimator and the timestamp clock.
 #define BOOST_TEST_MODULE tcp_pieces
 #include <boost/test/unit_test.hpp>
-
 #include <chrono>
 
 #include "interceptor/tcp/byte-queue.h"
@@ -104,7 +103,7 @@ BOOST_AUTO_TEST_CASE(rto_follows_rfc6298_with_a_floor_and_backs_off_to_a_ceiling
   BOOST_TEST(e.rto().count() == Duration(400ms).count());
   for (int i = 0; i < 20; ++i) e.back_off();
   BOOST_TEST(e.rto().count() == Duration(60s).count());  // the ceiling
-  e.on_sample(10ms);  // a sample ends the backoff
+  e.on_sample(10ms);                                     // a sample ends the backoff
   BOOST_TEST(e.rto().count() == Duration(200ms).count());
 }
 

@@ -51,9 +51,12 @@ struct TcpEndpointConfig {
   // DataRetries and SynRetries default to 6).
   unsigned max_retransmissions = 6;
   unsigned initial_cwnd_segments = 10;  // IW10, RFC 6928
-  // How long TIME_WAIT lingers to re-ACK a repeated FIN before the endpoint reports Closed.
-  // Zero closes at once. Much shorter than 2 MSL: the box owns no port to protect from reuse.
-  Duration time_wait = std::chrono::seconds(2);
+  // How long TIME_WAIT lingers to re-ACK a repeated FIN before the endpoint reports Closed;
+  // each repeated FIN restarts it. Zero closes at once. Much shorter than 2 MSL (the box owns
+  // no port to protect from reuse) but longer than a peer's RTO after a few backoffs (1 + 2 +
+  // 4 s), so a lost last ACK is answered when the FIN comes again. For relaying, TimeWait is
+  // already "done": both directions ended.
+  Duration time_wait = std::chrono::seconds(10);
 };
 
 // One side of an established connection, as a tracker saw its handshake and traffic. The
@@ -64,18 +67,18 @@ struct AdoptedState {
   // [snd_una, snd_nxt) are not held by us and are never retransmitted; the interceptor
   // adopts before any such bytes exist, so normally snd_una == snd_nxt.
   std::uint32_t snd_una = 0;
-  std::uint32_t rcv_nxt = 0;                 // next byte expected from the peer
+  std::uint32_t rcv_nxt = 0;  // next byte expected from the peer
   // The peer's last advertised window in bytes: the field shifted by the peer's shift, or the
   // field as is when it came in a SYN or SYN-ACK (never scaled there).
   std::size_t peer_window = 65535;
-  std::uint8_t peer_window_shift = 0;        // the peer's negotiated shift (0 if none)
-  std::uint8_t our_window_shift = 0;         // the impersonated side's negotiated shift
+  std::uint8_t peer_window_shift = 0;  // the peer's negotiated shift (0 if none)
+  std::uint8_t our_window_shift = 0;   // the impersonated side's negotiated shift
   // The MSS option the peer sent in its SYN or SYN-ACK; none means config.default_peer_payload.
   std::optional<std::uint16_t> peer_mss{};
   bool sack_permitted = false;
   bool timestamps = false;
-  TcpTimestampClock clock{};     // the impersonated side's TSval clock
-  std::uint32_t ts_recent = 0;   // last TSval from the peer, echoed as TSecr
+  TcpTimestampClock clock{};           // the impersonated side's TSval clock
+  std::uint32_t ts_recent = 0;         // last TSval from the peer, echoed as TSecr
   std::optional<Duration> rtt_hint{};  // e.g. the handshake's RTT, to start the RTO from
 };
 
@@ -92,18 +95,18 @@ struct TcpCounters {
   std::uint64_t retransmissions = 0;  // segments sent again (after a timeout, fast retransmit, SYN)
   std::uint64_t timeouts = 0;         // retransmission timer expiries that went back to snd_una
   std::uint64_t fast_retransmits = 0;
-  std::uint64_t window_probes = 0;    // one byte sent past a zero window by the persist timer
-  std::uint64_t duplicates = 0;       // segments bringing no new byte; re-ACKed
+  std::uint64_t window_probes = 0;  // one byte sent past a zero window by the persist timer
+  std::uint64_t duplicates = 0;     // segments bringing no new byte; re-ACKed
   std::uint64_t out_of_order_buffered = 0;
   std::uint64_t out_of_order_dropped = 0;  // refused by the reassembly cap
-  std::uint64_t out_of_window = 0;    // starting beyond the receive window (or an unexpected SYN)
-  std::uint64_t ack_of_unsent = 0;    // acknowledging bytes we never sent
-  std::uint64_t old_acks = 0;         // acknowledgement far behind snd_una
-  std::uint64_t rst_ignored = 0;      // RST outside the receive window
-  std::uint64_t ignored = 0;          // no ACK flag, or no connection to take it
-  std::uint64_t malformed = 0;        // on_datagram: unparsable or bad TCP checksum
-  std::uint64_t bytes_sent = 0;       // new payload bytes (retransmissions not included)
-  std::uint64_t bytes_received = 0;   // payload bytes delivered in order
+  std::uint64_t out_of_window = 0;   // starting beyond the receive window (or an unexpected SYN)
+  std::uint64_t ack_of_unsent = 0;   // acknowledging bytes we never sent
+  std::uint64_t old_acks = 0;        // acknowledgement far behind snd_una
+  std::uint64_t rst_ignored = 0;     // RST outside the receive window
+  std::uint64_t ignored = 0;         // no ACK flag, or no connection to take it
+  std::uint64_t malformed = 0;       // on_datagram: unparsable or bad TCP checksum
+  std::uint64_t bytes_sent = 0;      // new payload bytes (retransmissions not included)
+  std::uint64_t bytes_received = 0;  // payload bytes delivered in order
 };
 
 }  // namespace mitmlab

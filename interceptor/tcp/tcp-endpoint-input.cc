@@ -71,7 +71,8 @@ void TcpEndpoint::on_syn_sent(Timestamp now, const TcpPacket& packet) {
 void TcpEndpoint::on_syn_received(Timestamp now, const TcpPacket& packet) {
   const TcpHeader& h = packet.tcp.header;
   if (h.has(tcp_flag::kRst)) {
-    if (seq_in_range(h.seq, rcv_nxt_, seq_add(rcv_nxt_, std::max<std::size_t>(1, receive_window()))))
+    if (seq_in_range(h.seq, rcv_nxt_,
+                     seq_add(rcv_nxt_, std::max<std::size_t>(1, receive_window()))))
       enter_closed(TcpCloseReason::kReset);
     else
       counters_.rst_ignored++;
@@ -111,8 +112,14 @@ void TcpEndpoint::take_rtt_sample(Timestamp now, const TcpHeader& h) {
   using std::chrono::milliseconds;
   if (ts_enabled_) {
     // RFC 7323 4.1: the echoed TSval dates the segment this ACK answers, even a retransmitted
-    // one, so no Karn exclusion is needed. TSecr 0 may mean "no echo": skip it.
+    // one. Except when the retransmission was needless (only our ACK had been lost): the peer
+    // then echoes the TSval of the original, possibly many backed-off RTOs ago (RFC 7323 4.3
+    // updates TS.Recent only from in-sequence segments), and one such sample would inflate
+    // SRTT to tens of seconds. So after timeouts the first ACK gives no sample; the ACKs of
+    // the new data that follows do, and end the backoff. TSecr 0 may mean "no echo".
     const auto* ts = find_tcp_option<TcpTimestamps>(h.options);
+    bool handshake = state_ == TcpState::kSynSent || state_ == TcpState::kSynReceived;
+    if (retries_ > 0 && !handshake) return;
     if (ts && ts->echo_reply != 0) {
       std::int32_t ms = seq_diff(clock_.at(now), ts->echo_reply);
       if (ms >= 0 && milliseconds(ms) <= cfg_.max_rto) rtt_.on_sample(milliseconds(ms));
@@ -137,11 +144,13 @@ void TcpEndpoint::on_time_wait(Timestamp now, const TcpPacket& packet) {
     enter_closed(TcpCloseReason::kNormal);  // both FINs were exchanged already
     return;
   }
-  // A repeated FIN means our last ACK was lost: ACK again and linger anew (RFC 9293).
-  if (h.has(tcp_flag::kFin)) {
+  // A repeated FIN means our last ACK was lost: ACK again and linger anew (RFC 9293). Old
+  // data means the same (the peer retransmits from its snd_una, the FIN further on): ACK it,
+  // or the peer retries into silence until it gives up.
+  if (h.has(tcp_flag::kFin) || !packet.tcp.payload.empty()) {
     counters_.duplicates++;
     ack_pending_ = true;
-    enter_time_wait(now);
+    if (h.has(tcp_flag::kFin)) enter_time_wait(now);
     return;
   }
   counters_.ignored++;

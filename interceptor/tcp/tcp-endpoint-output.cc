@@ -92,10 +92,9 @@ std::optional<Bytes> TcpEndpoint::emit_data(Timestamp now) {
   return std::nullopt;
 }
 
-std::optional<Bytes> TcpEndpoint::emit_segment(Timestamp now, std::uint32_t seq,
-                                               std::size_t length, bool fin) {
-  ByteView payload =
-      send_buf_.view(static_cast<std::size_t>(seq_diff(seq, buffer_seq_)), length);
+std::optional<Bytes> TcpEndpoint::emit_segment(Timestamp now, std::uint32_t seq, std::size_t length,
+                                               bool fin) {
+  ByteView payload = send_buf_.view(static_cast<std::size_t>(seq_diff(seq, buffer_seq_)), length);
   std::uint32_t end = seq_add(seq, payload.size() + (fin ? 1 : 0));
   if (seq_lt(seq, snd_max_)) {
     counters_.retransmissions++;
@@ -167,7 +166,8 @@ TcpOptions TcpEndpoint::data_options(Timestamp now) const {
     TcpSack sack;
     for (const auto& r : ranges) {
       if (sack.blocks.size() == max_blocks) break;
-      sack.blocks.push_back({seq_add(rcv_nxt_, r.begin - rcv_abs_), seq_add(rcv_nxt_, r.end - rcv_abs_)});
+      sack.blocks.push_back(
+          {seq_add(rcv_nxt_, r.begin - rcv_abs_), seq_add(rcv_nxt_, r.end - rcv_abs_)});
     }
     options.push_back(TcpNop{});
     options.push_back(TcpNop{});
@@ -185,8 +185,9 @@ Bytes TcpEndpoint::build(Timestamp now, std::uint32_t seq, std::uint8_t flags, B
                          TcpOptions options) {
   bool syn = (flags & tcp_flag::kSyn) != 0;
   // A SYN's window is never scaled (RFC 7323 2.2).
-  std::uint16_t window = syn ? static_cast<std::uint16_t>(std::min<std::size_t>(receive_window(), 65535))
-                             : window_field();
+  std::uint16_t window =
+      syn ? static_cast<std::uint16_t>(std::min<std::size_t>(receive_window(), 65535))
+          : window_field();
   bool has_ack = (flags & tcp_flag::kAck) != 0;
   if (has_ack && !syn) {
     ack_pending_ = false;  // every segment carrying ACK answers whatever was pending

@@ -63,7 +63,8 @@ bool TcpEndpoint::connect(Timestamp now, const TcpOpenOptions& o) {
   snd_una_ = snd_nxt_ = snd_max_ = iss_;  // snd_nxt_ == iss_: the SYN is due
   buffer_seq_ = seq_add(iss_, 1);
   clock_ = o.clock;
-  smss_ = std::max(kMinSegmentPayload, std::min(cfg_.default_peer_payload, cfg_.max_segment_payload));
+  smss_ =
+      std::max(kMinSegmentPayload, std::min(cfg_.default_peer_payload, cfg_.max_segment_payload));
   (void)now;
   return true;
 }

@@ -5,7 +5,8 @@
 //
 // Behaviour worth knowing, each a deliberate simplification:
 // - ACKs: every segment that brings data or a FIN is acknowledged at once (no delayed ACK):
-//   the relay is latency-bound and ACK volume is irrelevant at testbed rates.
+//   the relay is latency-bound and ACK volume is irrelevant at testbed rates. Segments that
+//   arrive between two poll_transmit() calls share one cumulative ACK.
 // - Sending: no Nagle; data goes out as soon as the windows allow. The congestion window
 //   starts at IW10, grows by slow start then AIMD (RFC 5681); a timeout drops it to one
 //   segment and goes back to snd_una (go-back-N); three duplicate ACKs retransmit the first
@@ -17,7 +18,14 @@
 //   window) are counted and dropped, never trusted. An unacceptable segment with data is
 //   answered with an ACK (RFC 9293); an unacceptable pure ACK is not, so two endpoints that
 //   disagree cannot start an ACK storm.
-// - TIME_WAIT lingers config.time_wait (default 2 s) to re-ACK a repeated FIN, then Closed.
+// - RST: accepted anywhere inside the receive window (RFC 793; RFC 5961's exact-match rule
+//   with challenge ACKs is not applied), and in SynSent only if it acknowledges our SYN.
+// - Timers: RTO per RFC 6298 with config.min_rto (1 s, as ns-3), doubling per expiry up to
+//   config.max_rto; config.max_retransmissions consecutive expiries without progress (6, as
+//   ns-3; Linux allows 15) end the connection with kTimeout. The same timer is the persist
+//   timer while a zero window holds data back; probing goes on as long as the peer answers.
+// - TIME_WAIT lingers config.time_wait (default 10 s) to re-ACK a repeated FIN or old data,
+//   then Closed. For relaying purposes TimeWait already means "both directions ended".
 #pragma once
 
 #include <array>
@@ -62,6 +70,8 @@ class TcpEndpoint {
   // or the connection is not open, less than asked when the buffer is full).
   std::size_t send(ByteView data);
   std::size_t send_capacity() const;
+  // Bytes given to send() and not yet acknowledged (sent or not).
+  std::size_t send_buffered() const { return send_buf_.size(); }
   // Sends a FIN after every byte already given to send().
   void close();
   // Sends a RST at once and drops everything: state kClosed, reason kAborted.
@@ -114,8 +124,7 @@ class TcpEndpoint {
   // Output (tcp-endpoint-output.cc).
   std::optional<Bytes> emit_syn(Timestamp now);
   std::optional<Bytes> emit_data(Timestamp now);
-  std::optional<Bytes> emit_segment(Timestamp now, std::uint32_t seq, std::size_t length,
-                                    bool fin);
+  std::optional<Bytes> emit_segment(Timestamp now, std::uint32_t seq, std::size_t length, bool fin);
   Bytes build(Timestamp now, std::uint32_t seq, std::uint8_t flags, ByteView payload,
               TcpOptions options);
   TcpOptions data_options(Timestamp now) const;
@@ -196,7 +205,7 @@ class TcpEndpoint {
   std::optional<std::uint64_t> peer_fin_abs_;  // where the peer's FIN sits, once seen
   bool peer_fin_consumed_ = false;
   std::optional<std::uint64_t> last_out_of_order_;  // for the first SACK block (RFC 2018)
-  std::uint32_t advertised_edge_ = 0;  // rcv_nxt_ + window last advertised
+  std::uint32_t advertised_edge_ = 0;               // rcv_nxt_ + window last advertised
 };
 
 }  // namespace mitmlab

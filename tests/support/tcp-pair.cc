@@ -33,7 +33,8 @@ void TcpPair::enqueue(PairSide from, Bytes datagram) {
   }
   if (roll(p.duplicate)) {
     duplicated++;
-    links_.emplace(std::pair{arrival + std::chrono::milliseconds(1), order_++}, InFlight{to, datagram});
+    links_.emplace(std::pair{arrival + std::chrono::milliseconds(1), order_++},
+                   InFlight{to, datagram});
   }
   links_.emplace(std::pair{arrival, order_++}, InFlight{to, std::move(datagram)});
 }
