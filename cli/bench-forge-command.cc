@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "cli/bench-command.h"
+#include "cli/bench-stats.h"
+#include "cli/forgery-bench.h"
 #include "cli/command.h"
 #include "interceptor/forge/key-cache.h"
 #include "interceptor/forge/rsa-key-derivation.h"
@@ -22,7 +24,7 @@
 namespace mitmlab::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = BenchClock;
 
 struct Options {
   unsigned keys = 20;
@@ -32,23 +34,6 @@ struct Options {
   std::string seed = "mitmlab bench forge";
   std::string cache_dir;  // empty: a fresh temporary directory, removed afterwards
 };
-
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  std::size_t mid = v.size() / 2;
-  return v.size() % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
-
-double sum(const std::vector<double>& v) {
-  double total = 0;
-  for (double x : v) total += x;
-  return total;
-}
 
 // OpenSSL's own random key generation, configured as the forger's keys are.
 Result<EvpPkeyPtr> openssl_keygen(const RsaKeySpec& spec) {
@@ -91,10 +76,7 @@ Result<double> parallel_rate(const Options& opt, const RsaKeySpec& spec) {
   return opt.keys / (elapsed_ms / 1000.0);
 }
 
-void print_row(std::string_view name, const std::vector<double>& ms) {
-  fmt::print("{:<30} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.1f}\n", name, median(ms), sum(ms) / ms.size(),
-             *std::max_element(ms.begin(), ms.end()), ms.size() / (sum(ms) / 1000.0));
-}
+void print_row(std::string_view name, const std::vector<double>& ms) { print_bench_row(name, ms); }
 
 // The key cache on the same N seeds: a cold pass (derive and store) then a warm pass (load
 // and verify). Returns false after printing an error.
@@ -184,21 +166,15 @@ int run(const Options& opt) {
     fmt::print("derive_rsa_key with {} threads: {:.1f} keys/s ({} keys)\n", opt.threads, *rate, opt.keys);
   }
 
-  // ---- EXTENSION POINT (lead): full forgeries per second, cold and warm cache ----------
-  // The forger lives on branch `forge`. Once merged, measure here, over the same N hosts:
-  //   cold: a fresh KeyCache directory (or none): forge N leaf certificates from N original
-  //         certificates; each pays one derive_rsa_key plus signing by the intermediate.
-  //   warm: the same N forgeries again with the now-populated KeyCache (interceptor/forge/
-  //         key-cache.h): key loads instead of derivations.
-  // Print "forgeries/s cold" and "forgeries/s warm" with their median ms, like the rows above.
-  fmt::print("full forgeries per second (cold/warm cache): not measured yet, the forger is not wired in\n");
+  // Full forgeries (key + certificate + signature), cold and warm, over distinct originals.
+  if (!bench_forgeries(opt.keys, opt.cache_dir)) return 1;
   return 0;
 }
 
 void install(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<Options>();
   auto* cmd = bench_command(app).add_subcommand(
-      "forge", "Deterministic RSA key derivation vs OpenSSL's EVP_PKEY_keygen (and, later, full forgeries)");
+      "forge", "Deterministic RSA key derivation vs OpenSSL's EVP_PKEY_keygen, and full forgeries per second");
   cmd->add_option("--keys", options->keys, "Keys per side")->default_val(20)->check(CLI::Range(1u, 100000u));
   cmd->add_option("--bits", options->bits, "RSA modulus size")->default_val(2048);
   cmd->add_option("--exponent", options->exponent, "RSA public exponent")->default_val(3);

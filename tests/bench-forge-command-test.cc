@@ -26,6 +26,9 @@ BOOST_AUTO_TEST_CASE(bench_forge_prints_both_sides_and_the_ratio) {
   BOOST_TEST(out.find("OpenSSL EVP_PKEY_keygen") != std::string::npos);
   BOOST_TEST(out.find("speed-up") != std::string::npos);
   BOOST_TEST(out.find("RSA-1024 e=3, 2 keys each") != std::string::npos);
+  BOOST_TEST(out.find("forge cold (key derived)") != std::string::npos);
+  BOOST_TEST(out.find("forge warm (key cache on disk)") != std::string::npos);
+  BOOST_TEST(out.find("forge hit (in-memory LRU)") != std::string::npos);
   // stderr is not a terminal: no progress line ("\rkey i/N") may appear.
   BOOST_TEST(out.find('\r') == std::string::npos);
 }
