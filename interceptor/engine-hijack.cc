@@ -118,10 +118,11 @@ void Engine::start_hijack(Timestamp now, const FlowKey& key, FlowState& flow, co
   flow.phase = FlowPhase::kHijacked;
   hijacked_.insert(key);
   ++counters_.flows_hijacked;
+  const HijackState& legs = *flow.hijack;
   record(now, EventKind::kHijack, key,
          {{"sni", flow.sni.value_or("")},
-          {"client_leg", {{"snd_nxt", flow.hijack->client_leg.snd_nxt()}, {"rcv_nxt", flow.hijack->client_leg.rcv_nxt()}}},
-          {"server_leg", {{"snd_nxt", flow.hijack->server_leg.snd_nxt()}, {"rcv_nxt", flow.hijack->server_leg.rcv_nxt()}}},
+          {"client_leg", {{"snd_nxt", legs.client_leg.snd_nxt()}, {"rcv_nxt", legs.client_leg.rcv_nxt()}}},
+          {"server_leg", {{"snd_nxt", legs.server_leg.snd_nxt()}, {"rcv_nxt", legs.server_leg.rcv_nxt()}}},
           {"origin_profile", origin_profile_.name}});
   table_.touch(key, now);
   service_hijack(now, key, flow);
@@ -191,7 +192,9 @@ void Engine::service_hijack(Timestamp now, const FlowKey& key, FlowState& flow) 
     if (failure.kind == TlsFailureKind::peer_alert) {
       ++counters_.client_alerts;
       record(now, EventKind::kClientAlert, key,
-             {{"alert", failure.alert_name}, {"alert_code", failure.alert.value_or(0)}, {"sni", flow.sni.value_or("")}});
+             {{"alert", failure.alert_name},
+              {"alert_code", failure.alert.value_or(0)},
+              {"sni", flow.sni.value_or("")}});
       end_hijack(now, key, flow, "client_alert", true);
     } else {
       ++counters_.client_tls_errors;

@@ -12,6 +12,11 @@
 // leaves the table when it ends or idles out. Everything is counted (counters()) and every
 // decision logged with its reason and flow (events()).
 //
+// Files: engine.cc (dispatch, TCP tracking, ends, timers), engine-hello.cc (ClientHello
+// hold/release, the decision), engine-origin.cc (check connections, verdict cache),
+// engine-hijack.cc (the two legs, relay, close), flow-state.h, origin-check.h, hijack-state.h;
+// engine-dependencies.h builds the forger and judge from an EngineConfig.
+//
 // Choices, documented here because a reader of a result file needs them:
 // - A SYN on a port not in `ports` gets a passthrough event (reason "port") and is not
 //   tracked: a carrier box would not spend table space on other ports. A retransmitted SYN
@@ -20,11 +25,35 @@
 //   on a selected port enters the table as passthrough ("handshake_not_seen"), so the flow
 //   is counted once and idles out. RSTs never create an entry.
 // - Absorbed client retransmissions do not count as activity, so an incomplete hello that
-//   never completes idles out after handshake_idle; its held segments are then released.
-// - After both FINs or a RST the flow lingers kCloseLinger (stray segments still match it),
-//   then leaves the table counted as closed.
+//   never completes idles out after handshake_idle; its held segments are then released
+//   (reason "malformed_client_hello", details.incomplete_at_idle_timeout).
+// - After both FINs or a RST the flow lingers kCloseLinger (stray segments still match it;
+//   after a hijack they are dropped, not forwarded), then leaves the table counted as closed.
 // - Without a judge (EngineDependencies::judge null) the engine runs decide-only: targets
 //   are logged as intercept decisions (details.action "observe_only") and forwarded.
+// - Origin check: TcpEndpoint::connect from the client's address and a port drawn from
+//   [49152, 65535] by a hash of the seed and a counter (skipping ports in use); the box's
+//   ClientHello (origin_client_hello_profile) with the client's SNI; stops sending once the
+//   Certificate is read (the origin never sees a completed handshake), judges at
+//   calendar_time(now), then RST. Its answers, and for kCloseLinger after it ends any late
+//   ones, are consumed. No Certificate within timeouts.origin_check, a RST or a TLS failure:
+//   unreachable, not cached (the next flow tries again). Trusted / untrusted verdicts are
+//   cached per server address and port with the origin's leaf; the cache is cleared when it
+//   reaches max_flows entries.
+// - Hijack: the client leg continues the server's sequence space from the client's last ACK
+//   (ISN+1) and TSval clock; the server leg continues the client's from the server's last ACK
+//   (the server has seen no data: the hello was held) and TSval clock. The held segments are
+//   fed to the client leg as if just arrived, which acknowledges them. Window scale, SACK and
+//   timestamps as negotiated in the handshake. Without a forger, or if forging fails, a
+//   trusted origin's flow is passed with "untrusted_origin" and details saying why.
+// - Ends of a hijack: a TLS alert (or other failure) from the client, a TLS failure toward
+//   the origin, a RST or a give-up on either leg: RST on both legs. FIN on one leg: relayed as
+//   close_notify then FIN once everything before it is relayed; the flow is done when both
+//   FINs crossed and all data was acknowledged (an ns-3 peer that closed first does not
+//   always ACK the FIN that follows data, so that last ACK is not awaited). Each end writes
+//   a "relay" event (request line, Host, status line, byte counts, excerpts).
+// - Backpressure: a leg is not read while more than max_buffered_bytes_per_flow of
+//   ciphertext waits for the other leg's send buffer, so its receive window closes.
 #pragma once
 
 #include <chrono>

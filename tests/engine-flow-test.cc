@@ -48,7 +48,8 @@ const EngineEvent* last_decision(const Engine& e) {
 
 std::size_t count_kind(const Engine& e, EventKind kind) {
   const auto& ev = e.events().events();
-  return static_cast<std::size_t>(std::count_if(ev.begin(), ev.end(), [&](const EngineEvent& x) { return x.kind == kind; }));
+  return static_cast<std::size_t>(
+      std::count_if(ev.begin(), ev.end(), [&](const EngineEvent& x) { return x.kind == kind; }));
 }
 
 Bytes hello_for(std::optional<std::string> sni) {
