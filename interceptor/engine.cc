@@ -372,6 +372,12 @@ Disposition Engine::on_tracked(Timestamp now, LinkSide from, ByteView ipv4, cons
     case FlowPhase::kCheckingOrigin:
       if (from_client) {
         if (has_payload) return on_client_data(now, ipv4, packet, key, flow);
+        if (flow.phase == FlowPhase::kCheckingOrigin && h.has(tcp_flag::kFin)) {
+          // Kept back like the hello it follows (the client will send it again): forwarded
+          // now it would reach the server before the held hello; hijacked, the client leg
+          // takes its retransmission.
+          return Disposition::kDrop;
+        }
         track(flow.client, now, packet);
         if (h.has(tcp_flag::kFin)) {
           // The client gave up before a whole hello: what it sent is released.
@@ -380,6 +386,12 @@ Disposition Engine::on_tracked(Timestamp now, LinkSide from, ByteView ipv4, cons
         }
         table_.touch(key, now);
         return Disposition::kForward;
+      }
+      if (has_payload && flow.phase == FlowPhase::kCheckingOrigin) {
+        // The server speaking while the hello is held: not forwarded, or a later hijack
+        // would speak for a server whose bytes the client has already seen. Unacknowledged,
+        // the server sends them again to whichever end the box has settled on by then.
+        return Disposition::kDrop;
       }
       track(flow.server, now, packet);
       if (has_payload && flow.phase == FlowPhase::kAwaitingHello) {
