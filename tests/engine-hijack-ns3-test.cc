@@ -196,7 +196,9 @@ BOOST_FIXTURE_TEST_CASE(client_not_trusting_the_fake_root_fails_and_both_legs_ar
 }
 
 BOOST_FIXTURE_TEST_CASE(reverse_direction_client_on_side_b_is_hijacked, SimulatorGuard) {
-  auto w = make_world();
+  EngineConfig cfg;
+  cfg.injected_ttl = 50;
+  auto w = make_world(cfg);
   // A server on the left-hand node and a client on the right-hand one: the SYN comes from side B.
   TlsServerHelper server(443, w->tls->targetChain);
   ns3::ApplicationContainer servers = server.Install(w->tls->topo.Node(test::ChainTopology::kClient));
@@ -221,6 +223,9 @@ BOOST_FIXTURE_TEST_CASE(reverse_direction_client_on_side_b_is_hijacked, Simulato
     BOOST_TEST(h.addr == w->tls->topo.ServerAddress().Get());  // the right-hand client's address
     BOOST_TEST(test::Ja3Of(h.record) == kKz2019Ja3);
   }
+  // Every packet the box sent (check connection, both legs) carries the configured TTL.
+  BOOST_TEST(!w->recorder->injected.empty());
+  for (const auto& out : w->recorder->injected) BOOST_TEST(out.ipv4[8] == 50);
   const auto tracked = events_of(*w->engine, EventKind::kFlowTracked);
   BOOST_TEST_REQUIRE(tracked.size() == 1u);
   BOOST_TEST(tracked[0]->details.value("client_side", "") == "b");
