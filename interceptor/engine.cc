@@ -314,6 +314,14 @@ Disposition Engine::on_tracked(Timestamp now, LinkSide from, ByteView ipv4, cons
   const TcpHeader& h = packet.tcp.header;
   const bool has_payload = !packet.tcp.payload.empty();
 
+  if (from_client && h.has(tcp_flag::kSyn) && !h.has(tcp_flag::kAck) && !h.has(tcp_flag::kRst) &&
+      (flow.phase == FlowPhase::kClosing ||
+       (flow.phase == FlowPhase::kPassthrough && flow.pass_reason == PassReason::kHandshakeNotSeen))) {
+    // A new connection on the 4-tuple of one that ended, or of one the box never saw begin:
+    // the old entry gives way and the new flow is tracked from its SYN.
+    table_.erase(key);
+    return on_untracked(now, from, packet);
+  }
   if (flow.phase == FlowPhase::kHijacked) return on_hijacked(now, packet, key, flow, from_client);
   if (flow.phase == FlowPhase::kClosing) {
     table_.touch(key, now);

@@ -216,3 +216,22 @@ BOOST_AUTO_TEST_CASE(fin_both_ways_and_rst_close_the_flow) {
   BOOST_TEST((e.on_packet(4ms, LinkSide::kA, r.client_rst(0)) == Disposition::kForward));
   BOOST_TEST(e.counters().flows_closed == 2u);
 }
+
+BOOST_AUTO_TEST_CASE(a_new_syn_on_the_tuple_of_an_ended_or_unseen_flow_is_tracked_afresh) {
+  Engine e(test_config());
+  ScriptedConversation c(kClient, 44000, kServer, 443);
+  handshake(e, c);
+  BOOST_TEST((e.on_packet(4ms, LinkSide::kA, c.client_rst(0)) == Disposition::kForward));
+  BOOST_TEST((e.find_flow(FlowKey{kClient.value, 44000, kServer.value, 443})->phase == FlowPhase::kClosing));
+  BOOST_TEST((e.on_packet(5ms, LinkSide::kA, c.syn()) == Disposition::kForward));
+  BOOST_TEST((e.find_flow(FlowKey{kClient.value, 44000, kServer.value, 443})->phase == FlowPhase::kSynSeen));
+  BOOST_TEST(e.counters().flows_seen == 2u);
+
+  ScriptedConversation m(kClient, 44001, kServer, 443);
+  BOOST_TEST((e.on_packet(6ms, LinkSide::kA, m.client_data(as_bytes("x"), 0)) == Disposition::kForward));
+  BOOST_TEST(e.counters().passthrough(PassReason::kHandshakeNotSeen) == 1u);
+  handshake(e, m);
+  const Bytes hello = hello_for("x.test");
+  BOOST_TEST((e.on_packet(7ms, LinkSide::kA, m.client_data(hello, 0)) == Disposition::kForward));
+  BOOST_TEST((last_decision(e)->reason == PassReason::kNotTarget));
+}
