@@ -86,6 +86,9 @@ BOOST_FIXTURE_TEST_CASE(mutated_segments_during_hijack_and_passthrough_never_cra
       BOOST_TEST_MESSAGE("seed " << seed << ": hijacked done " << hijacked->GetResult().responseComplete
                                  << ", passed done " << passed->GetResult().responseComplete << ", counters "
                                  << to_json(c).dump());
+      for (const EngineEvent& ev : w->engine->events().events()) {
+        if (ev.kind == EventKind::kFlowClosed) BOOST_TEST_MESSAGE("closed: " << to_json(ev).dump());
+      }
       ns3::Simulator::Destroy();
     }
   }
