@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 
 #include "net/openssl.h"
+#include "scanner/certificate-summary.h"
 
 namespace mitmlab {
 
@@ -120,15 +121,6 @@ const Registry& registry() {
   return r;
 }
 
-std::string one_line(const X509_NAME* name) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio) return "";
-  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio.get(), &data);
-  return n > 0 ? std::string(data, static_cast<std::size_t>(n)) : "";
-}
-
 Attribution make(std::string authority, bool genuine, std::size_t depth, std::string field,
                  const X509_NAME* name) {
   ERR_clear_error();  // failed X509_verify calls on other certificates leave errors behind
@@ -138,7 +130,7 @@ Attribution make(std::string authority, bool genuine, std::size_t depth, std::st
   a.genuine = genuine;
   a.depth = depth;
   a.field = std::move(field);
-  a.name = one_line(name);
+  a.name = one_line_name(name);
   return a;
 }
 

@@ -47,7 +47,9 @@ class SniTestServer {
 
  public:
   explicit SniTestServer(std::shared_ptr<const SniTestServerContexts> contexts);
-  SniTestServer(SniTestServer&&) = default;
+  // Its address is registered with OpenSSL: it stays where it was made.
+  SniTestServer(const SniTestServer&) = delete;
+  SniTestServer& operator=(const SniTestServer&) = delete;
 
   void feed(ByteView in);
   Bytes take_output();
