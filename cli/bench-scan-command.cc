@@ -8,7 +8,11 @@
 // s_time's rate is its count over the wall time of its whole process (start-up and its last
 // connection included, a few tenths of a second): use --seconds 10 or more for a fair ratio.
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <fmt/core.h>
 #include <netinet/in.h>
+#include <openssl/ec.h>
+#include <openssl/pem.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -23,11 +27,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/core.h>
-#include <openssl/ec.h>
-#include <openssl/pem.h>
-#include <fcntl.h>
 
 #include "cli/bench-command.h"
 #include "cli/bench-stats.h"
@@ -49,7 +48,8 @@ struct Options {
 };
 
 // A self-signed P-256 certificate for the server, and its PEM files.
-Status write_server_credentials(const std::filesystem::path& cert, const std::filesystem::path& key) {
+Status write_server_credentials(const std::filesystem::path& cert,
+                                const std::filesystem::path& key) {
   EvpPkeyPtr pkey(EVP_EC_gen("P-256"));
   X509Ptr x(X509_new());
   if (!pkey || !x) return openssl_error("bench scan: key/certificate");
@@ -65,7 +65,8 @@ Status write_server_credentials(const std::filesystem::path& cert, const std::fi
   if (X509_sign(x.get(), pkey.get(), EVP_sha256()) == 0) return openssl_error("bench scan: sign");
   BioPtr kb(BIO_new_file(key.c_str(), "w"));
   BioPtr cb(BIO_new_file(cert.c_str(), "w"));
-  if (!kb || !cb || PEM_write_bio_PrivateKey(kb.get(), pkey.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
+  if (!kb || !cb ||
+      PEM_write_bio_PrivateKey(kb.get(), pkey.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
       PEM_write_bio_X509(cb.get(), x.get()) != 1)
     return openssl_error("bench scan: writing PEM");
   return Ok{};
@@ -143,9 +144,11 @@ int run(const Options& o) {
 
   const std::uint16_t port = free_loopback_port();
   const std::string accept = fmt::format("127.0.0.1:{}", port);
-  std::vector<std::string> server_args = {"openssl", "s_server", "-accept", accept, "-cert",
-                                          (dir / "cert.pem").string(), "-key",
-                                          (dir / "key.pem").string(), "-www", "-no_ticket"};
+  std::vector<std::string> server_args = {"openssl", "s_server",
+                                          "-accept", accept,
+                                          "-cert",   (dir / "cert.pem").string(),
+                                          "-key",    (dir / "key.pem").string(),
+                                          "-www",    "-no_ticket"};
   cleanup.server = spawn(server_args, (dir / "server.log").string());
   if (cleanup.server < 0) return fail("cannot start openssl s_server (is openssl installed?)");
   // s_server needs a moment to listen; poll its port for up to 10 s.
@@ -185,11 +188,12 @@ int run(const Options& o) {
   if (!stats) return fail(stats.message());
   const double scan_seconds = std::chrono::duration<double>(stats->elapsed).count();
   const double scan_handshakes = 2.0 * static_cast<double>(ok);
-  if (ok != records) fmt::print(stderr, "warning: {} of {} hosts had a failed handshake\n", records - ok, records);
+  if (ok != records)
+    fmt::print(stderr, "warning: {} of {} hosts had a failed handshake\n", records - ok, records);
 
   // openssl s_time -new against the same server.
-  std::vector<std::string> time_args = {"openssl", "s_time", "-connect", accept, "-new", "-time",
-                                        std::to_string(o.seconds)};
+  std::vector<std::string> time_args = {
+      "openssl", "s_time", "-connect", accept, "-new", "-time", std::to_string(o.seconds)};
   if (tls12) time_args.push_back("-tls1_2");
   auto start = BenchClock::now();
   pid_t st = spawn(time_args, (dir / "s_time.log").string());

@@ -4,6 +4,7 @@
 // The live scanner: per host a control handshake and one per test SNI over TCP, a verdict
 // per (host, SNI) as JSON Lines (scanner/scan-record.h; table in scanner/scan-verdict.h).
 // A progress line goes to stderr only when stderr is a terminal.
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,8 +13,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/core.h>
 
 #include "cli/command.h"
 #include "scanner/live/epoll-transport.h"
@@ -102,8 +101,9 @@ int run(const Options& o) {
                  s.total_records(), injected, s.counters().active);
     };
   auto stats = run_live_scan(**scan, live);
-  if (tty) fmt::print(stderr, "\r{}/{} verdicts, {} injected{:30}\n", written,
-                      (*scan)->total_records(), injected, "");
+  if (tty)
+    fmt::print(stderr, "\r{}/{} verdicts, {} injected{:30}\n", written, (*scan)->total_records(),
+               injected, "");
   out.flush();
   if (!out) return fail("writing the output failed", 1);
   if (!stats) return fail(stats.message(), 1);
@@ -114,12 +114,14 @@ void install(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "scan", "Scan TLS hosts for interception: a control and test-SNI handshakes per host");
-  cmd->add_option("--targets", o->targets, "File of hosts, one per line: ADDRESS[:PORT]")->required();
+  cmd->add_option("--targets", o->targets, "File of hosts, one per line: ADDRESS[:PORT]")
+      ->required();
   cmd->add_option("--sni", o->snis, "Test SNI (repeat for several)")->required();
   cmd->add_option("--control-sni", o->control_sni, "Control SNI, or 'none' (default: none)");
   cmd->add_option("--port", o->port, "Port for targets without one (default 443)");
   cmd->add_option("--concurrency", o->concurrency, "Connections open at once (default 100)");
-  cmd->add_option("--timeout", o->timeout_s, "Seconds per handshake, connect included (default 10)");
+  cmd->add_option("--timeout", o->timeout_s,
+                  "Seconds per handshake, connect included (default 10)");
   cmd->add_option("--retries", o->retries, "Retries of a probe without a chain (default 2)");
   cmd->add_option("--out", o->out, "JSON Lines output file (default: stdout)");
   cmd->add_option("--trust", o->trust, "PEM bundle of trusted roots (default: the system's)");

@@ -12,7 +12,7 @@ namespace mitmlab {
 struct CertificateSummary {
   std::string subject;  // "C = KZ, CN = Security Certificate"
   std::string issuer;
-  std::string sha256;   // of the DER, lower-case hex
+  std::string sha256;  // of the DER, lower-case hex
 };
 
 // nullopt when the DER does not parse (it came off the wire).

@@ -1,9 +1,9 @@
 #include "scanner/known-authorities.h"
 
-#include <memory>
-
 #include <openssl/err.h>
 #include <openssl/pem.h>
+
+#include <memory>
 
 #include "net/openssl.h"
 #include "scanner/certificate-summary.h"

@@ -17,8 +17,7 @@ Result<ProbeHelloProfile> probe_hello_profile(std::string_view name) {
     p.security_level = 1;  // OpenSSL's compiled-in default
     return p;
   }
-  return make_error("unknown probe hello profile '{}' (known: zgrab2-2019, openssl-default)",
-                    name);
+  return make_error("unknown probe hello profile '{}' (known: zgrab2-2019, openssl-default)", name);
 }
 
 Result<SslCtxPtr> make_probe_context(const ProbeHelloProfile& p) {

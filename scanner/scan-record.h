@@ -4,11 +4,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "scanner/known-authorities.h"
 #include "scanner/scan-verdict.h"
@@ -22,14 +21,14 @@ struct ScanRecord {
   std::string sni;          // the test SNI
   std::string control_sni;  // "" = the control sent no SNI
   Verdict verdict = Verdict::control_failed;
-  int row = 0;              // the decision-table row (scan-verdict.h)
+  int row = 0;  // the decision-table row (scan-verdict.h)
   std::optional<Attribution> attribution;
   bool untrusted = false;
   bool chains_differ = false;
   std::string reason;
   // The last test attempt.
   ProbeOutcome test_outcome = ProbeOutcome::timeout;
-  std::string test_alert;   // alert name, "" without one
+  std::string test_alert;    // alert name, "" without one
   std::string leaf_subject;  // "" without a chain
   std::string leaf_issuer;
   std::string leaf_sha256;

@@ -4,12 +4,18 @@ namespace mitmlab {
 
 std::string_view verdict_name(Verdict verdict) {
   switch (verdict) {
-    case Verdict::injected: return "injected";
-    case Verdict::ok: return "ok";
-    case Verdict::tls_failure: return "tls-failure";
-    case Verdict::reset: return "reset";
-    case Verdict::timeout: return "timeout";
-    case Verdict::control_failed: return "control-failed";
+    case Verdict::injected:
+      return "injected";
+    case Verdict::ok:
+      return "ok";
+    case Verdict::tls_failure:
+      return "tls-failure";
+    case Verdict::reset:
+      return "reset";
+    case Verdict::timeout:
+      return "timeout";
+    case Verdict::control_failed:
+      return "control-failed";
   }
   return "unknown";
 }

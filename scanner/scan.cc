@@ -11,7 +11,8 @@ Result<std::unique_ptr<Scan>> Scan::create(ScanConfig config) {
   if (config.concurrency == 0) return make_error("scan: concurrency must be at least 1");
   if (config.timeout <= Duration::zero()) return make_error("scan: timeout must be positive");
   for (const ScanHost& h : config.hosts)
-    if (h.address.empty() || h.port == 0) return make_error("scan: bad host '{}:{}'", h.address, h.port);
+    if (h.address.empty() || h.port == 0)
+      return make_error("scan: bad host '{}:{}'", h.address, h.port);
   auto context = ProbeContext::create(config.profile);
   if (!context) return context.error();
   return std::unique_ptr<Scan>(new Scan(std::move(config), std::move(*context)));
@@ -22,8 +23,15 @@ Scan::Scan(ScanConfig config, std::shared_ptr<ProbeContext> context)
   const std::size_t per_host = 1 + config_.test_snis.size();
   unfinished_per_host_.assign(config_.hosts.size(), per_host);
   for (std::size_t h = 0; h < config_.hosts.size(); ++h) {
-    jobs_.push_back(Job{h, std::nullopt});
-    for (std::size_t t = 0; t < config_.test_snis.size(); ++t) jobs_.push_back(Job{h, t});
+    Job control;
+    control.host = h;
+    jobs_.push_back(control);
+    for (std::size_t t = 0; t < config_.test_snis.size(); ++t) {
+      Job test;
+      test.host = h;
+      test.test = t;
+      jobs_.push_back(test);
+    }
   }
   for (std::size_t j = 0; j < jobs_.size(); ++j) queue_.push_back(j);
 }

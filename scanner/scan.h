@@ -48,15 +48,15 @@ struct ScanHost {
 
 struct ScanConfig {
   std::vector<ScanHost> hosts;
-  std::vector<std::string> test_snis;  // at least one
-  std::string control_sni;             // "" = no SNI, like the 2019 authors' control
-  ProbeHelloProfile profile;           // zgrab2-2019 by default
+  std::vector<std::string> test_snis;           // at least one
+  std::string control_sni;                      // "" = no SNI, like the 2019 authors' control
+  ProbeHelloProfile profile;                    // zgrab2-2019 by default
   Duration timeout = std::chrono::seconds(10);  // per probe: connect + handshake
-  unsigned retries = 2;                          // extra attempts for a probe without a chain
-  std::size_t concurrency = 100;                 // connections open at once, at most
+  unsigned retries = 2;                         // extra attempts for a probe without a chain
+  std::size_t concurrency = 100;                // connections open at once, at most
   ProbeStop stop = ProbeStop::finished;
-  std::shared_ptr<const TrustStore> trust;       // required
-  std::time_t at = 0;                            // calendar time for validation, required
+  std::shared_ptr<const TrustStore> trust;  // required
+  std::time_t at = 0;                       // calendar time for validation, required
 };
 
 using ConnId = std::uint64_t;
@@ -79,7 +79,7 @@ struct ScanCounters {
   std::uint64_t retries = 0;
   std::uint64_t records = 0;
   std::size_t active = 0;
-  std::size_t max_active = 0;  // never above the configured concurrency
+  std::size_t max_active = 0;         // never above the configured concurrency
   std::uint64_t ignored_reports = 0;  // about unknown or finished connections
 };
 

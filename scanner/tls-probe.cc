@@ -1,10 +1,10 @@
 #include "scanner/tls-probe.h"
 
+#include <openssl/err.h>
+
 #include <algorithm>
 #include <cctype>
 #include <climits>
-
-#include <openssl/err.h>
 
 namespace mitmlab {
 
@@ -17,13 +17,20 @@ constexpr int kAlertLevelFatal = 2;
 
 std::string_view probe_outcome_name(ProbeOutcome outcome) {
   switch (outcome) {
-    case ProbeOutcome::ok: return "ok";
-    case ProbeOutcome::alert: return "alert";
-    case ProbeOutcome::reset: return "reset";
-    case ProbeOutcome::timeout: return "timeout";
-    case ProbeOutcome::closed: return "closed";
-    case ProbeOutcome::handshake_failure: return "handshake_failure";
-    case ProbeOutcome::connect_failed: return "connect_failed";
+    case ProbeOutcome::ok:
+      return "ok";
+    case ProbeOutcome::alert:
+      return "alert";
+    case ProbeOutcome::reset:
+      return "reset";
+    case ProbeOutcome::timeout:
+      return "timeout";
+    case ProbeOutcome::closed:
+      return "closed";
+    case ProbeOutcome::handshake_failure:
+      return "handshake_failure";
+    case ProbeOutcome::connect_failed:
+      return "connect_failed";
   }
   return "unknown";
 }
@@ -49,8 +56,7 @@ Result<std::shared_ptr<ProbeContext>> ProbeContext::create(const ProbeHelloProfi
 }
 
 Result<std::unique_ptr<TlsProbe>> TlsProbe::create(std::shared_ptr<ProbeContext> context,
-                                                   const TlsProbeOptions& options,
-                                                   Timestamp now) {
+                                                   const TlsProbeOptions& options, Timestamp now) {
   if (!context) return make_error("TlsProbe: no context");
   if (options.sni.find('\0') != std::string::npos) return make_error("TlsProbe: NUL in SNI");
   auto probe = std::make_unique<TlsProbe>(Key{}, std::move(context), options, now);

@@ -28,11 +28,11 @@
 namespace mitmlab {
 
 enum class ProbeOutcome {
-  ok,                 // reached the server's Finished (or its Certificate, with stop_at certificate)
-  alert,              // the server sent a fatal alert
-  reset,              // the connection was reset
-  timeout,            // the deadline passed first
-  closed,             // the server closed the connection first
+  ok,       // reached the server's Finished (or its Certificate, with stop_at certificate)
+  alert,    // the server sent a fatal alert
+  reset,    // the connection was reset
+  timeout,  // the deadline passed first
+  closed,   // the server closed the connection first
   handshake_failure,  // we could not continue: bad bytes, no common version or suite, ...
   connect_failed,     // the TCP connection was never made (refused, unreachable)
 };
@@ -83,7 +83,7 @@ class ProbeContext {
 };
 
 struct TlsProbeOptions {
-  std::string sni;  // "" sends no server_name
+  std::string sni{};  // "" sends no server_name
   Duration timeout = std::chrono::seconds(10);
   ProbeStop stop = ProbeStop::finished;
 };

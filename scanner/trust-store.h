@@ -29,9 +29,11 @@ class TrustStore {
   // Roots from PEM (a CA bundle); an error if there are none or a block does not parse.
   static Result<std::shared_ptr<const TrustStore>> from_pem(std::string_view pem);
   // Each root gets its own reference.
-  static Result<std::shared_ptr<const TrustStore>> from_roots(const std::vector<const X509*>& roots);
+  static Result<std::shared_ptr<const TrustStore>> from_roots(
+      const std::vector<const X509*>& roots);
 
-  // Leaf first, as sent; the rest are untrusted intermediates. Bad DER is untrusted, never an error.
+  // Leaf first, as sent; the rest are untrusted intermediates. Bad DER is untrusted, never an
+  // error.
   ChainValidation validate(const std::vector<Bytes>& chain_der, std::time_t at) const;
   std::size_t size() const { return size_; }
 

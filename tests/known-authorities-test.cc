@@ -1,11 +1,12 @@
 // Attribution of chains to known interception authorities: the real 2019 Qaznet
 // certificates (name AND key), mitmlab's look-alikes (name only), and nothing for others.
 #define BOOST_TEST_MODULE known_authorities
-#include <boost/test/unit_test.hpp>
+#include "scanner/known-authorities.h"
 
 #include <openssl/pem.h>
 
-#include "scanner/known-authorities.h"
+#include <boost/test/unit_test.hpp>
+
 #include "tests/support/forge-test-helpers.h"
 #include "tests/support/lookalike-forgery.h"
 #include "tests/support/throwaway-pki.h"
@@ -20,7 +21,8 @@ Bytes fixture_der(const std::string& name) { return x509_to_der(load_pem_fixture
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(embedded_pem_equals_the_published_fixtures) {
-  BioPtr root(BIO_new_mem_buf(qaznet_root_pem().data(), static_cast<int>(qaznet_root_pem().size())));
+  BioPtr root(
+      BIO_new_mem_buf(qaznet_root_pem().data(), static_cast<int>(qaznet_root_pem().size())));
   X509Ptr cert(PEM_read_bio_X509(root.get(), nullptr, nullptr, nullptr));
   BOOST_TEST_REQUIRE(cert.get() != nullptr);
   BOOST_TEST(x509_to_der(cert.get()) == fixture_der("qaznet-trust-network-root.pem"));
@@ -77,7 +79,8 @@ BOOST_AUTO_TEST_CASE(mitmlab_lookalike_forgery_is_attributed_by_name_not_key) {
 BOOST_AUTO_TEST_CASE(genuine_wins_over_a_name_match_earlier_in_the_chain) {
   auto original = make_throwaway_chain("facebook.com", "Social");
   auto forged = lookalike_forgery(*original.leaf.cert);
-  auto a = attribute({forged->leaf_der, fixture_der("qaznet-security-certificate-intermediate.pem")});
+  auto a =
+      attribute({forged->leaf_der, fixture_der("qaznet-security-certificate-intermediate.pem")});
   BOOST_TEST_REQUIRE(a.has_value());
   BOOST_TEST(a->genuine);
   BOOST_TEST(a->depth == 1u);

@@ -2,20 +2,18 @@
 // core, and the `mitmlab scan` command end to end (JSON Lines out, clear errors). Servers are
 // in-process OpenSSL servers on ephemeral loopback ports; nothing waits on a fixed sleep.
 #define BOOST_TEST_MODULE live_scan
-#include <boost/test/unit_test.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "scanner/live/epoll-transport.h"
 #include "scanner/live/target-list.h"
@@ -49,11 +47,12 @@ struct Servers {
   Servers()
       : normal(std::make_shared<const SniTestServerContexts>(
             SniTestServerOptions{served(pki().bank), {}})),
-        intercepted(std::make_shared<const SniTestServerContexts>(SniTestServerOptions{
-            served(pki().shop),
-            {{"facebook.com",
-              {pki().forged_shop->leaf.get(), pki().forged_shop->leaf_key.get(),
-               {pki().forged_shop->intermediate.get()}}}}})) {}
+        intercepted(std::make_shared<const SniTestServerContexts>(
+            SniTestServerOptions{served(pki().shop),
+                                 {{"facebook.com",
+                                   {pki().forged_shop->leaf.get(),
+                                    pki().forged_shop->leaf_key.get(),
+                                    {pki().forged_shop->intermediate.get()}}}}})) {}
 };
 
 // A loopback port nobody listens on: bound, then closed.
@@ -108,7 +107,8 @@ int run_mitmlab(const TempDir& dir, const std::string& args) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(target_list_parsing) {
-  auto hosts = parse_target_list("# targets\n10.0.0.1\n\n10.0.0.2:8443  # bank\n::1\n[::1]:444\n", 443);
+  auto hosts =
+      parse_target_list("# targets\n10.0.0.1\n\n10.0.0.2:8443  # bank\n::1\n[::1]:444\n", 443);
   BOOST_TEST_REQUIRE(hosts.ok(), (hosts.ok() ? "" : hosts.message()));
   BOOST_TEST_REQUIRE(hosts->size() == 4u);
   BOOST_TEST((*hosts)[0].address == "10.0.0.1");
@@ -155,7 +155,8 @@ BOOST_AUTO_TEST_CASE(epoll_transport_drives_the_scan_over_loopback) {
              "qaznet-2019 (mitmlab look-alike)");
   BOOST_TEST(by.at({servers.intercepted.port(), "example.org"}).verdict == Verdict::ok);
   BOOST_TEST(by.at({c.hosts[2].port, "facebook.com"}).verdict == Verdict::control_failed);
-  BOOST_TEST(by.at({c.hosts[2].port, "facebook.com"}).control_outcome == ProbeOutcome::connect_failed);
+  BOOST_TEST(by.at({c.hosts[2].port, "facebook.com"}).control_outcome ==
+             ProbeOutcome::connect_failed);
   BOOST_TEST((*scan)->counters().max_active <= 2u);
   BOOST_TEST(servers.normal.handshakes() == 3u);  // control + 2 tests
   BOOST_TEST(stats->connect_failures == 6u);      // 3 probes x (1 + 1 retry)
@@ -164,9 +165,9 @@ BOOST_AUTO_TEST_CASE(epoll_transport_drives_the_scan_over_loopback) {
 BOOST_AUTO_TEST_CASE(mitmlab_scan_writes_json_lines) {
   Servers servers;
   TempDir dir;
-  auto targets = dir.write("targets.txt", fmt::format("# loopback\n127.0.0.1:{}\n127.0.0.1:{}\n",
-                                                      servers.normal.port(),
-                                                      servers.intercepted.port()));
+  auto targets =
+      dir.write("targets.txt", fmt::format("# loopback\n127.0.0.1:{}\n127.0.0.1:{}\n",
+                                           servers.normal.port(), servers.intercepted.port()));
   auto roots = dir.write("roots.pem", x509_to_pem(pki().bank.root.cert.get()) +
                                           x509_to_pem(pki().shop.root.cert.get()));
   auto out = dir.path / "scan.jsonl";

@@ -3,15 +3,15 @@
 // self-signed server, a flaky server, a dead one, a silent one and an SNI-resetting one give
 // the right verdicts, with retries, and never more connections than the limit.
 #define BOOST_TEST_MODULE scan
-#include <boost/test/unit_test.hpp>
+#include "scanner/scan.h"
 
+#include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
 #include <set>
 
-#include "scanner/scan.h"
 #include "tests/support/lookalike-forgery.h"
 #include "tests/support/sni-test-server.h"
 #include "tests/support/throwaway-pki.h"
@@ -26,7 +26,7 @@ struct ScriptedHost {
   std::shared_ptr<const SniTestServerContexts> contexts;  // null: never answers (silent)
   bool refuse = false;                                    // dead: connection refused
   int resets_first = 0;                                   // flaky: reset the first N connections
-  std::set<std::string> reset_snis;                       // reset when the hello names one
+  std::set<std::string> reset_snis{};                       // reset when the hello names one
   int connections = 0;
 };
 
@@ -70,7 +70,7 @@ class FakeNetwork {
  private:
   struct Conn {
     ScriptedHost* host = nullptr;
-    std::unique_ptr<SniTestServer> server;
+    std::unique_ptr<SniTestServer> server{};
     bool reset_this = false;
   };
 
@@ -78,7 +78,8 @@ class FakeNetwork {
     if (auto* c = std::get_if<ConnectAction>(&action)) {
       ++connects;
       ScriptedHost& host = hosts.at(c->address);
-      Conn conn{&host};
+      Conn conn;
+      conn.host = &host;
       ConnId id = c->conn;
       ++open;
       max_open = std::max(max_open, open);
@@ -119,16 +120,23 @@ class FakeNetwork {
   std::deque<std::function<void(Scan&, Timestamp)>> events_;
 };
 
+ThrowawayCert self_signed(const std::string& name) {
+  ThrowawayCertSpec spec;
+  spec.common_name = name;
+  return make_self_signed(spec);
+}
+
 struct Pki {
   ThrowawayChain bank = make_throwaway_chain("bank.kz", "Bank");
   ThrowawayChain bank2 = make_throwaway_chain("shop.kz", "Shop");
   ThrowawayChain social = make_throwaway_chain("facebook.com", "Social");
-  ThrowawayCert self = make_self_signed({.common_name = "router.local"});
+  ThrowawayCert self = self_signed("router.local");
   std::shared_ptr<const ForgedChain> forged_bank = lookalike_forgery(*bank.leaf.cert);
   std::shared_ptr<const ForgedChain> forged_bank2 = lookalike_forgery(*bank2.leaf.cert);
   std::shared_ptr<const TrustStore> trust;
   Pki() {
-    auto t = TrustStore::from_roots({bank.root.cert.get(), bank2.root.cert.get(), social.root.cert.get()});
+    auto t = TrustStore::from_roots(
+        {bank.root.cert.get(), bank2.root.cert.get(), social.root.cert.get()});
     BOOST_TEST_REQUIRE(t.ok());
     trust = *t;
   }
@@ -183,9 +191,9 @@ BOOST_AUTO_TEST_CASE(scripted_hosts_get_the_right_verdicts) {
   net.hosts["10.0.0.5"] = {nullptr, true};
   net.hosts["10.0.0.6"] = {nullptr};
   net.hosts["10.0.0.7"] = {server(served(p.bank)), false, 0, {"facebook.com"}};
-  auto scan = Scan::create(config({"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5",
-                                   "10.0.0.6", "10.0.0.7"},
-                                  {"facebook.com", "example.org"}));
+  auto scan = Scan::create(
+      config({"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7"},
+             {"facebook.com", "example.org"}));
   BOOST_TEST_REQUIRE(scan.ok(), (scan.ok() ? "" : scan.message()));
   Timestamp now = 0s;
   net.run(**scan, now);
@@ -260,8 +268,8 @@ BOOST_AUTO_TEST_CASE(concurrency_one_and_a_benign_control_name) {
 BOOST_AUTO_TEST_CASE(domain_discovery_reports_the_names_that_trigger) {
   const Pki& p = pki();
   FakeNetwork net;
-  net.hosts["10.0.0.1"] = {server(served(p.bank), {{"vk.com", served(*p.forged_bank)},
-                                                   {"ok.ru", served(*p.forged_bank)}})};
+  net.hosts["10.0.0.1"] = {server(
+      served(p.bank), {{"vk.com", served(*p.forged_bank)}, {"ok.ru", served(*p.forged_bank)}})};
   net.hosts["10.0.0.2"] = {server(served(p.bank2), {{"vk.com", served(*p.forged_bank2)}})};
   auto scan = Scan::create(config({"10.0.0.1", "10.0.0.2"}, {"vk.com", "ok.ru", "example.org"}));
   BOOST_TEST_REQUIRE(scan.ok());

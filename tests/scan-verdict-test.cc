@@ -1,9 +1,10 @@
 // The verdict table of scanner/scan-verdict.h, every row, with the guards against false
 // positives (virtual hosts, self-signed servers) and the calendar time passed in.
 #define BOOST_TEST_MODULE scan_verdict
+#include "scanner/scan-verdict.h"
+
 #include <boost/test/unit_test.hpp>
 
-#include "scanner/scan-verdict.h"
 #include "tests/support/lookalike-forgery.h"
 #include "tests/support/throwaway-pki.h"
 
@@ -12,12 +13,18 @@ using namespace mitmlab::test;
 
 namespace {
 
+ThrowawayCert self_signed(const std::string& name) {
+  ThrowawayCertSpec spec;
+  spec.common_name = name;
+  return make_self_signed(spec);
+}
+
 struct World {
   ThrowawayChain bank = make_throwaway_chain("bank.kz", "Bank");
   ThrowawayChain social = make_throwaway_chain("facebook.com", "Social");
   ThrowawayChain unknown = make_throwaway_chain("bank.kz", "Unknown");  // root not trusted
-  ThrowawayCert self_a = make_self_signed({.common_name = "router.local"});
-  ThrowawayCert self_b = make_self_signed({.common_name = "other.local"});
+  ThrowawayCert self_a = self_signed("router.local");
+  ThrowawayCert self_b = self_signed("other.local");
   std::shared_ptr<const TrustStore> trust;
   std::time_t at = utc_time(2019, 7, 20);
   World() {

@@ -3,12 +3,12 @@
 // outcome (ok, alert, reset, closed, timeout, handshake_failure, connect_failed), the
 // ClientHello of each profile, and bytes split at every size.
 #define BOOST_TEST_MODULE tls_probe
-#include <boost/test/unit_test.hpp>
+#include "scanner/tls-probe.h"
 
+#include <boost/test/unit_test.hpp>
 #include <chrono>
 
 #include "net/client-hello.h"
-#include "scanner/tls-probe.h"
 #include "tests/support/sni-test-server.h"
 #include "tests/support/throwaway-pki.h"
 
@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(zgrab2_profile_client_hello_on_the_wire) {
   BOOST_TEST(!hello.has_extension(std::uint16_t{0x0017}));
   BOOST_TEST(!hello.has_extension(ext::alpn));
   BOOST_TEST(hello.sni().value() == "google.com");
-  BOOST_TEST(hello.cipher_suites.size() == 34u);  // 33 configured + the renegotiation SCSV
+  BOOST_TEST(hello.cipher_suites.size() == 34u);      // 33 configured + the renegotiation SCSV
   BOOST_TEST(hello.cipher_suites.front() == 0xcca9);  // ECDHE-ECDSA-CHACHA20-POLY1305
   BOOST_TEST(hello.cipher_suites.back() == 0x00ff);
   BOOST_TEST((hello.supported_groups == std::vector<std::uint16_t>{23, 24, 25}));

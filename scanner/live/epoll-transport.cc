@@ -77,9 +77,12 @@ class EpollLoop {
 
   void perform_actions() {
     while (auto action = scan_.poll_action()) {
-      if (auto* c = std::get_if<ConnectAction>(&*action)) connect(*c);
-      else if (auto* s = std::get_if<SendAction>(&*action)) send(s->conn, s->bytes);
-      else if (auto* cl = std::get_if<CloseAction>(&*action)) close(cl->conn);
+      if (auto* c = std::get_if<ConnectAction>(&*action))
+        connect(*c);
+      else if (auto* s = std::get_if<SendAction>(&*action))
+        send(s->conn, s->bytes);
+      else if (auto* cl = std::get_if<CloseAction>(&*action))
+        close(cl->conn);
     }
   }
 

@@ -11,8 +11,10 @@ namespace mitmlab {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -48,7 +50,8 @@ Result<std::vector<ScanHost>> parse_target_list(std::string_view text, std::uint
       host.address = std::string(line.substr(1, close - 1));
       std::string_view rest = line.substr(close + 1);
       if (!rest.empty()) {
-        if (rest.front() != ':') return make_error("line {}: '{}': expected ':PORT'", line_no, line);
+        if (rest.front() != ':')
+          return make_error("line {}: '{}': expected ':PORT'", line_no, line);
         port_text = rest.substr(1);
       }
       if (!is_ipv6(host.address))
@@ -66,7 +69,8 @@ Result<std::vector<ScanHost>> parse_target_list(std::string_view text, std::uint
     if (!port_text.empty() || (line.back() == ':')) {
       unsigned port = 0;
       auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-      if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || port == 0 || port > 65535)
+      if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || port == 0 ||
+          port > 65535)
         return make_error("line {}: bad port '{}'", line_no, port_text);
       host.port = static_cast<std::uint16_t>(port);
     }

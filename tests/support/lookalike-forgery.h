@@ -5,7 +5,6 @@
 #pragma once
 
 #include <boost/test/unit_test.hpp>
-
 #include <map>
 #include <memory>
 #include <string>
@@ -32,8 +31,8 @@ inline std::shared_ptr<const FakeAuthority> lookalike_authority(const std::strin
 }
 
 // The chain the box sends for `original`: forged leaf + look-alike intermediate.
-inline std::shared_ptr<const ForgedChain> lookalike_forgery(const X509& original,
-                                                            const std::string& profile = "qaznet-2019") {
+inline std::shared_ptr<const ForgedChain> lookalike_forgery(
+    const X509& original, const std::string& profile = "qaznet-2019") {
   auto chain = forge_chain(*lookalike_authority(profile), original, {});
   BOOST_TEST_REQUIRE(chain.ok(), (chain.ok() ? std::string() : chain.message()));
   return std::make_shared<const ForgedChain>(std::move(chain).value());

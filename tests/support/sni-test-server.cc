@@ -1,8 +1,8 @@
 #include "tests/support/sni-test-server.h"
 
-#include <stdexcept>
-
 #include <openssl/err.h>
+
+#include <stdexcept>
 
 namespace mitmlab::test {
 

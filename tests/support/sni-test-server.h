@@ -24,7 +24,7 @@ struct ServedChain {
 };
 
 struct SniTestServerOptions {
-  ServedChain default_chain;                    // no SNI, or a name not listed below
+  ServedChain default_chain;                  // no SNI, or a name not listed below
   std::map<std::string, ServedChain> by_sni;  // exact, lower-case names
   int min_version = TLS1_VERSION;
   int max_version = TLS1_3_VERSION;
