@@ -1,9 +1,12 @@
 // `mitmlab scan --targets FILE (--sni NAME)... [--control-sni NAME|none] [--port N]
 //  [--concurrency N] [--timeout S] [--retries N] [--out FILE] [--trust PEM] [--at TIME]
-//  [--profile NAME] [--stop-at finished|certificate]`
+//  [--profile NAME] [--stop-at finished|certificate] [--discovery FILE]`
 // The live scanner: per host a control handshake and one per test SNI over TCP, a verdict
 // per (host, SNI) as JSON Lines (scanner/scan-record.h; table in scanner/scan-verdict.h).
 // A progress line goes to stderr only when stderr is a terminal.
+// Domain discovery (how the 2019 authors found the 37 names, facts.md §2): scan hosts known
+// to intercept with the candidate names as --sni, and --discovery FILE writes one JSON object
+// {name: [hosts where it was injected]}, names that never triggered included with [].
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -35,6 +38,7 @@ struct Options {
   std::string at = "now";
   std::string profile = "zgrab2-2019";
   std::string stop_at = "finished";
+  std::string discovery;
 };
 
 Result<std::string> read_file(const std::string& path, const char* what) {
@@ -89,11 +93,13 @@ int run(const Options& o) {
   std::ostream& out = o.out.empty() ? std::cout : file;
   const bool tty = isatty(STDERR_FILENO) == 1;
   std::size_t injected = 0, written = 0;
+  std::vector<ScanRecord> kept;  // for --discovery only
   LiveScanOptions live;
   live.on_record = [&](const ScanRecord& r) {
     out << to_json(r).dump() << '\n';
     ++written;
     if (r.verdict == Verdict::injected) ++injected;
+    if (!o.discovery.empty()) kept.push_back(r);
   };
   if (tty)
     live.on_progress = [&](const Scan& s) {
@@ -107,6 +113,11 @@ int run(const Options& o) {
   out.flush();
   if (!out) return fail("writing the output failed", 1);
   if (!stats) return fail(stats.message(), 1);
+  if (!o.discovery.empty()) {
+    std::ofstream d(o.discovery, std::ios::binary | std::ios::trunc);
+    d << nlohmann::json(injection_by_name(kept)).dump(2) << '\n';
+    if (!d.flush()) return fail(fmt::format("--discovery '{}': cannot write", o.discovery), 1);
+  }
   return 0;
 }
 
@@ -128,6 +139,8 @@ void install(CLI::App& app, int& exit_code) {
   cmd->add_option("--at", o->at, "Validation time: now, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
   cmd->add_option("--profile", o->profile, "ClientHello profile: zgrab2-2019, openssl-default");
   cmd->add_option("--stop-at", o->stop_at, "finished (default) or certificate");
+  cmd->add_option("--discovery", o->discovery,
+                  "Write {name: [hosts where injected]} as JSON (domain discovery)");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }
 

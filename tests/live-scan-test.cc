@@ -171,18 +171,26 @@ BOOST_AUTO_TEST_CASE(mitmlab_scan_writes_json_lines) {
   auto roots = dir.write("roots.pem", x509_to_pem(pki().bank.root.cert.get()) +
                                           x509_to_pem(pki().shop.root.cert.get()));
   auto out = dir.path / "scan.jsonl";
-  int rc = run_mitmlab(dir, fmt::format("scan --targets {} --sni facebook.com --concurrency 4 "
-                                        "--timeout 5 --trust {} --at 2019-07-20 --out {}",
-                                        targets.string(), roots.string(), out.string()));
+  auto discovery = dir.path / "discovery.json";
+  int rc = run_mitmlab(
+      dir, fmt::format("scan --targets {} --sni facebook.com --sni example.org --concurrency 4 "
+                       "--timeout 5 --trust {} --at 2019-07-20 --out {} --discovery {}",
+                       targets.string(), roots.string(), out.string(), discovery.string()));
   BOOST_TEST_REQUIRE(rc == 0, slurp(dir.path / "stderr"));
   BOOST_TEST(slurp(dir.path / "stderr").empty());  // not a terminal: no progress line
   std::istringstream lines(slurp(out));
   std::map<int, nlohmann::json> by_port;
-  for (std::string line; std::getline(lines, line);) {
+  std::size_t count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
     auto j = nlohmann::json::parse(line);
-    by_port[j["port"].get<int>()] = j;
+    if (j["sni"] == "facebook.com") by_port[j["port"].get<int>()] = j;
   }
+  BOOST_TEST_REQUIRE(count == 4u);
   BOOST_TEST_REQUIRE(by_port.size() == 2u);
+  auto found = nlohmann::json::parse(slurp(discovery));
+  BOOST_TEST(found["facebook.com"] ==
+             nlohmann::json::array({fmt::format("127.0.0.1:{}", servers.intercepted.port())}));
+  BOOST_TEST(found["example.org"] == nlohmann::json::array());
   auto normal = by_port.at(servers.normal.port());
   auto intercepted = by_port.at(servers.intercepted.port());
   BOOST_TEST(normal["verdict"] == "ok");
