@@ -68,6 +68,24 @@ std::uint16_t closed_port() {
   return ntohs(addr.sin_port);
 }
 
+// A loopback port that listens but never accepts: the kernel completes the TCP handshake
+// and nothing ever answers the ClientHello.
+struct SilentListener {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  std::uint16_t port = 0;
+  SilentListener() {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_TEST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    BOOST_TEST_REQUIRE(::listen(fd, 16) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+  }
+  ~SilentListener() { ::close(fd); }
+};
+
 std::shared_ptr<const TrustStore> trust() {
   auto t = TrustStore::from_roots({pki().bank.root.cert.get(), pki().shop.root.cert.get()});
   BOOST_TEST_REQUIRE(t.ok());
@@ -160,6 +178,34 @@ BOOST_AUTO_TEST_CASE(epoll_transport_drives_the_scan_over_loopback) {
   BOOST_TEST((*scan)->counters().max_active <= 2u);
   BOOST_TEST(servers.normal.handshakes() == 3u);  // control + 2 tests
   BOOST_TEST(stats->connect_failures == 6u);      // 3 probes x (1 + 1 retry)
+}
+
+BOOST_AUTO_TEST_CASE(silent_server_times_out_on_the_live_clock) {
+  Servers servers;
+  SilentListener silent;
+  ScanConfig c;
+  c.hosts = {{"127.0.0.1", servers.normal.port()}, {"127.0.0.1", silent.port}};
+  c.test_snis = {"facebook.com"};
+  c.trust = trust();
+  c.at = utc_time(2019, 7, 20);
+  c.timeout = std::chrono::milliseconds(300);
+  c.retries = 0;
+  auto scan = Scan::create(c);
+  BOOST_TEST_REQUIRE(scan.ok());
+  std::vector<ScanRecord> records;
+  LiveScanOptions live;
+  live.on_record = [&](const ScanRecord& r) { records.push_back(r); };
+  BOOST_TEST_REQUIRE(run_live_scan(**scan, live).ok());
+  BOOST_TEST_REQUIRE(records.size() == 2u);
+  for (const auto& r : records) {
+    if (r.port == silent.port) {
+      BOOST_TEST(r.verdict == Verdict::control_failed);
+      BOOST_TEST(r.control_outcome == ProbeOutcome::timeout);
+      BOOST_TEST(r.test_outcome == ProbeOutcome::timeout);
+    } else {
+      BOOST_TEST(r.verdict == Verdict::ok);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(mitmlab_scan_writes_json_lines) {

@@ -26,7 +26,7 @@ struct ScriptedHost {
   std::shared_ptr<const SniTestServerContexts> contexts;  // null: never answers (silent)
   bool refuse = false;                                    // dead: connection refused
   int resets_first = 0;                                   // flaky: reset the first N connections
-  std::set<std::string> reset_snis{};                       // reset when the hello names one
+  std::set<std::string> reset_snis{};                     // reset when the hello names one
   int connections = 0;
 };
 
@@ -263,6 +263,23 @@ BOOST_AUTO_TEST_CASE(concurrency_one_and_a_benign_control_name) {
     BOOST_TEST(rec.verdict == Verdict::injected);
     BOOST_TEST(rec.control_sni == "example.com");
   }
+}
+
+BOOST_AUTO_TEST_CASE(stop_at_certificate_gives_the_same_verdicts) {
+  const Pki& p = pki();
+  FakeNetwork net;
+  net.hosts["10.0.0.1"] = {server(served(p.bank), {{"facebook.com", served(*p.forged_bank)}})};
+  net.hosts["10.0.0.2"] = {server(served(p.bank), {{"facebook.com", served(p.social)}})};
+  auto c = config({"10.0.0.1", "10.0.0.2"}, {"facebook.com"});
+  c.stop = ProbeStop::certificate;
+  auto scan = Scan::create(c);
+  BOOST_TEST_REQUIRE(scan.ok());
+  Timestamp now = 0s;
+  net.run(**scan, now);
+  auto r = by_host_and_sni((*scan)->take_records());
+  BOOST_TEST(r.at({"10.0.0.1", "facebook.com"}).verdict == Verdict::injected);
+  BOOST_TEST(r.at({"10.0.0.2", "facebook.com"}).verdict == Verdict::ok);
+  BOOST_TEST(r.at({"10.0.0.1", "facebook.com"}).chain_length == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(domain_discovery_reports_the_names_that_trigger) {
