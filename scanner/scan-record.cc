@@ -33,8 +33,13 @@ ScanRecord make_scan_record(const std::string& address, std::uint16_t port,
   }
   r.version = test.version;
   r.suite = test.suite_name;
-  if (test.timings.handshake)
-    r.handshake_ms = std::chrono::duration<double, std::milli>(*test.timings.handshake).count();
+  auto ms = [](const std::optional<Duration>& d) -> std::optional<double> {
+    if (!d) return std::nullopt;
+    return std::chrono::duration<double, std::milli>(*d).count();
+  };
+  r.connect_ms = ms(test.timings.connect);
+  r.first_byte_ms = ms(test.timings.first_byte);
+  r.handshake_ms = ms(test.timings.handshake);
   r.control_outcome = control.outcome;
   if (!control.chain.empty())
     if (auto leaf = summarize_certificate(control.chain.front()))
@@ -64,6 +69,8 @@ nlohmann::json to_json(const ScanRecord& r) {
                {"chain_length", r.chain_length},
                {"version", r.version ? json(fmt::format("{:#06x}", r.version)) : json(nullptr)},
                {"suite", or_null(r.suite)},
+               {"connect_ms", r.connect_ms ? json(*r.connect_ms) : json(nullptr)},
+               {"first_byte_ms", r.first_byte_ms ? json(*r.first_byte_ms) : json(nullptr)},
                {"handshake_ms", r.handshake_ms ? json(*r.handshake_ms) : json(nullptr)},
                {"retries", r.retries}};
   j["control"] = {{"outcome", std::string(probe_outcome_name(r.control_outcome))},

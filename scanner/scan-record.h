@@ -35,7 +35,10 @@ struct ScanRecord {
   std::size_t chain_length = 0;
   std::uint16_t version = 0;
   std::string suite;
-  std::optional<double> handshake_ms;
+  // Test probe timings from the times the transport passed in (scanner/tls-probe.h).
+  std::optional<double> connect_ms;     // connection start -> connected
+  std::optional<double> first_byte_ms;  // connected -> first server byte
+  std::optional<double> handshake_ms;   // connected -> done (ok only)
   // The last control attempt.
   ProbeOutcome control_outcome = ProbeOutcome::timeout;
   std::string control_leaf_sha256;

@@ -320,6 +320,10 @@ BOOST_AUTO_TEST_CASE(record_json) {
   BOOST_TEST(j["test"]["version"] == "0x0303");
   BOOST_TEST(j["control"]["leaf_sha256"] == to_hex(x509_sha256(p.bank.leaf.cert.get())));
   BOOST_TEST(j["profile"] == "zgrab2-2019");
+  // Virtual time: every delivery of the fake network takes 1 ms.
+  BOOST_TEST(j["test"]["connect_ms"].get<double>() >= 1.0);
+  BOOST_TEST(j["test"]["first_byte_ms"].get<double>() >= 1.0);
+  BOOST_TEST(j["test"]["handshake_ms"].get<double>() > j["test"]["first_byte_ms"].get<double>());
 }
 
 BOOST_AUTO_TEST_CASE(configuration_errors) {
