@@ -1,0 +1,239 @@
+#include "scanner/tls-probe.h"
+
+#include <openssl/err.h>
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+
+namespace mitmlab {
+
+namespace {
+
+// SSL_CB_ALERT's `ret` packs the alert as level << 8 | description (ssl.h).
+constexpr int kAlertLevelFatal = 2;
+
+}  // namespace
+
+std::string_view probe_outcome_name(ProbeOutcome outcome) {
+  switch (outcome) {
+    case ProbeOutcome::ok:
+      return "ok";
+    case ProbeOutcome::alert:
+      return "alert";
+    case ProbeOutcome::reset:
+      return "reset";
+    case ProbeOutcome::timeout:
+      return "timeout";
+    case ProbeOutcome::closed:
+      return "closed";
+    case ProbeOutcome::handshake_failure:
+      return "handshake_failure";
+    case ProbeOutcome::connect_failed:
+      return "connect_failed";
+  }
+  return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, ProbeOutcome outcome) {
+  return os << probe_outcome_name(outcome);
+}
+
+// OpenSSL's long alert texts ("unknown CA", "handshake failure") are the IANA names with
+// spaces; lower-cased and joined with '_' they are the registry names.
+std::string tls_alert_name(std::uint8_t description) {
+  std::string text = SSL_alert_desc_string_long(description);
+  if (text.empty() || text == "unknown") return "alert_" + std::to_string(description);
+  for (char& c : text) c = c == ' ' ? '_' : static_cast<char>(std::tolower(c));
+  return text;
+}
+
+Result<std::shared_ptr<ProbeContext>> ProbeContext::create(const ProbeHelloProfile& profile) {
+  auto ctx = make_probe_context(profile);
+  if (!ctx) return ctx.error();
+  SSL_CTX_set_cert_verify_callback(ctx->get(), &TlsProbe::on_certificate, nullptr);
+  return std::shared_ptr<ProbeContext>(new ProbeContext(profile, std::move(*ctx)));
+}
+
+Result<std::unique_ptr<TlsProbe>> TlsProbe::create(std::shared_ptr<ProbeContext> context,
+                                                   const TlsProbeOptions& options, Timestamp now) {
+  if (!context) return make_error("TlsProbe: no context");
+  if (options.sni.find('\0') != std::string::npos) return make_error("TlsProbe: NUL in SNI");
+  auto probe = std::make_unique<TlsProbe>(Key{}, std::move(context), options, now);
+  if (!probe->ssl_) return openssl_error("TlsProbe: SSL_new");
+  if (!probe->in_ || !probe->out_) return openssl_error("TlsProbe: BIO_new");
+  if (!options.sni.empty() && SSL_set_tlsext_host_name(probe->ssl_.get(), options.sni.c_str()) != 1)
+    return openssl_error("TlsProbe: SNI refused: " + options.sni);
+  return probe;
+}
+
+TlsProbe::TlsProbe(Key, std::shared_ptr<ProbeContext> context, TlsProbeOptions options,
+                   Timestamp now)
+    : context_(std::move(context)),
+      options_(std::move(options)),
+      started_(now),
+      deadline_(now + options_.timeout) {
+  ssl_.reset(SSL_new(context_->get()));
+  if (!ssl_) return;
+  BioPtr in(BIO_new(BIO_s_mem()));
+  BioPtr out(BIO_new(BIO_s_mem()));
+  if (!in || !out) return;
+  // An empty input BIO reads as "retry later": more bytes may come with the next call.
+  BIO_set_mem_eof_return(in.get(), -1);
+  in_ = in.release();
+  out_ = out.release();
+  SSL_set_bio(ssl_.get(), in_, out_);
+  SSL_set_app_data(ssl_.get(), this);
+  SSL_set_info_callback(ssl_.get(), &TlsProbe::on_info);
+  SSL_set_connect_state(ssl_.get());
+}
+
+TlsProbe::~TlsProbe() {
+  if (ssl_) SSL_set_info_callback(ssl_.get(), nullptr);
+}
+
+// Replaces OpenSSL's verification: records the chain as sent and accepts it.
+int TlsProbe::on_certificate(X509_STORE_CTX* store_ctx, void*) {
+  auto* ssl = static_cast<SSL*>(
+      X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* probe = ssl ? static_cast<TlsProbe*>(SSL_get_app_data(ssl)) : nullptr;
+  if (!probe) return 1;
+  probe->result_.chain.clear();
+  STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(store_ctx);
+  if (sent && sk_X509_num(sent) > 0) {
+    for (int i = 0; i < sk_X509_num(sent); ++i)
+      probe->result_.chain.push_back(x509_to_der(sk_X509_value(sent, i)));
+  } else if (X509* leaf = X509_STORE_CTX_get0_cert(store_ctx)) {
+    probe->result_.chain.push_back(x509_to_der(leaf));
+  }
+  return 1;
+}
+
+// Only records; decisions are taken after OpenSSL returns.
+void TlsProbe::on_info(const SSL* ssl, int where, int ret) {
+  if (!(where & SSL_CB_ALERT)) return;
+  auto* probe = static_cast<TlsProbe*>(SSL_get_app_data(ssl));
+  if (!probe) return;
+  auto description = static_cast<std::uint8_t>(ret & 0xff);
+  if (where & SSL_CB_READ) {
+    probe->peer_alert_ = description;
+    probe->peer_alert_fatal_ = ((ret >> 8) & 0xff) == kAlertLevelFatal;
+  } else {
+    probe->sent_alert_ = description;
+  }
+}
+
+void TlsProbe::on_connected(Timestamp now) {
+  if (state_ != State::connecting) return;
+  connected_at_ = now;
+  result_.timings.connect = now - started_;
+  state_ = State::handshaking;
+  drive(now);  // writes the ClientHello
+}
+
+void TlsProbe::on_connect_failed(Timestamp now, std::string_view why) {
+  if (state_ != State::connecting) return;
+  finish(now, ProbeOutcome::connect_failed, why.empty() ? "connect failed" : std::string(why));
+}
+
+void TlsProbe::on_bytes(Timestamp now, ByteView bytes) {
+  if (state_ != State::handshaking || bytes.empty()) return;
+  if (!result_.timings.first_byte) result_.timings.first_byte = now - connected_at_;
+  result_.bytes_in += bytes.size();
+  while (!bytes.empty()) {
+    std::size_t n = std::min<std::size_t>(bytes.size(), INT_MAX / 2);
+    BIO_write(in_, bytes.data(), static_cast<int>(n));
+    bytes = bytes.subspan(n);
+  }
+  drive(now);
+}
+
+void TlsProbe::on_closed(Timestamp now) {
+  if (state_ == State::done) return;
+  finish(now, state_ == State::connecting ? ProbeOutcome::connect_failed : ProbeOutcome::closed,
+         "connection closed by the server");
+}
+
+void TlsProbe::on_reset(Timestamp now) {
+  if (state_ == State::done) return;
+  finish(now, state_ == State::connecting ? ProbeOutcome::connect_failed : ProbeOutcome::reset,
+         "connection reset");
+}
+
+void TlsProbe::on_timeout(Timestamp now) {
+  if (state_ == State::done || now < deadline_) return;
+  finish(now, ProbeOutcome::timeout,
+         state_ == State::connecting ? "no connection before the deadline"
+                                     : "no handshake before the deadline");
+}
+
+std::optional<Timestamp> TlsProbe::next_timeout() const {
+  if (state_ == State::done) return std::nullopt;
+  return deadline_;
+}
+
+Bytes TlsProbe::take_output() {
+  Bytes out(BIO_ctrl_pending(out_));
+  if (out.empty()) return out;
+  int n = BIO_read(out_, out.data(), static_cast<int>(out.size()));
+  out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  result_.bytes_out += out.size();
+  return out;
+}
+
+void TlsProbe::drive(Timestamp now) {
+  ERR_clear_error();
+  int rc = SSL_do_handshake(ssl_.get());
+  if (rc == 1) {
+    record_negotiated();
+    finish(now, ProbeOutcome::ok);
+    return;
+  }
+  int err = SSL_get_error(ssl_.get(), rc);
+  if (err == SSL_ERROR_WANT_READ) {
+    if (options_.stop == ProbeStop::certificate && !result_.chain.empty()) {
+      record_negotiated();
+      // Abandon the handshake: whatever OpenSSL queued after the Certificate is not sent.
+      (void)BIO_reset(out_);
+      finish(now, ProbeOutcome::ok);
+    }
+    return;
+  }
+  record_negotiated();
+  std::string message = drain_openssl_errors();
+  if (peer_alert_ && peer_alert_fatal_) {
+    result_.alert = peer_alert_;
+    result_.alert_name = tls_alert_name(*peer_alert_);
+    finish(now, ProbeOutcome::alert, "server alert " + result_.alert_name);
+    return;
+  }
+  if (err == SSL_ERROR_ZERO_RETURN) {
+    finish(now, ProbeOutcome::alert, "close_notify during the handshake");
+    return;
+  }
+  if (sent_alert_) {
+    result_.alert = sent_alert_;
+    result_.alert_name = tls_alert_name(*sent_alert_);
+  }
+  if (message.empty()) message = "SSL_get_error " + std::to_string(err);
+  finish(now, ProbeOutcome::handshake_failure, message);
+}
+
+void TlsProbe::record_negotiated() {
+  const SSL_CIPHER* c = SSL_get_current_cipher(ssl_.get());
+  if (!c) return;
+  result_.version = static_cast<std::uint16_t>(SSL_version(ssl_.get()));
+  result_.suite = SSL_CIPHER_get_protocol_id(c);
+  const char* name = SSL_CIPHER_standard_name(c);
+  result_.suite_name = name ? name : "";
+}
+
+void TlsProbe::finish(Timestamp now, ProbeOutcome outcome, std::string error) {
+  state_ = State::done;
+  result_.outcome = outcome;
+  result_.error = std::move(error);
+  // ok needs a connection, so connected_at_ is set.
+  if (outcome == ProbeOutcome::ok) result_.timings.handshake = now - connected_at_;
+}
+
+}  // namespace mitmlab

@@ -1,0 +1,49 @@
+// Whether a chain as a server sent it validates to a set of trusted roots at a calendar time
+// passed in (never the OS clock), as a browser would check a TLS server certificate; the
+// hostname is not checked (facts.md §1: the 2019 box forged for any browser-trusted server,
+// whatever the SNI named, and a scan must judge the same property).
+// Note: interceptor/tls/origin-certificate-judge asks the same question; the scanner may
+// not depend on interceptor/, so the two are candidates for one shared net/ piece.
+#pragma once
+
+#include <ctime>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/bytes.h"
+#include "net/openssl.h"
+#include "net/result.h"
+
+namespace mitmlab {
+
+struct ChainValidation {
+  bool trusted = false;
+  int code = -1;       // X509_V_* (0 when trusted), -1 when the chain could not be read
+  std::string reason;  // "self-signed certificate", "unable to get local issuer certificate", ...
+};
+
+class TrustStore {
+ public:
+  // Roots from PEM (a CA bundle); an error if there are none or a block does not parse.
+  static Result<std::shared_ptr<const TrustStore>> from_pem(std::string_view pem);
+  // Each root gets its own reference.
+  static Result<std::shared_ptr<const TrustStore>> from_roots(
+      const std::vector<const X509*>& roots);
+
+  // Leaf first, as sent; the rest are untrusted intermediates. Bad DER is untrusted, never an
+  // error.
+  ChainValidation validate(const std::vector<Bytes>& chain_der, std::time_t at) const;
+  std::size_t size() const { return size_; }
+
+ private:
+  TrustStore(X509StorePtr store, std::size_t n) : store_(std::move(store)), size_(n) {}
+  X509StorePtr store_;
+  std::size_t size_ = 0;
+};
+
+// Every certificate in a PEM text; an error on a broken block or when there is none.
+Result<std::vector<X509Ptr>> certificates_from_pem(std::string_view pem);
+
+}  // namespace mitmlab

@@ -1,0 +1,270 @@
+// TlsProbe against real OpenSSL servers in memory (tests/support/sni-test-server.h), with a
+// virtual clock: SNI and no SNI reach the server, the chain is collected as sent, every
+// outcome (ok, alert, reset, closed, timeout, handshake_failure, connect_failed), the
+// ClientHello of each profile, and bytes split at every size.
+#define BOOST_TEST_MODULE tls_probe
+#include "scanner/tls-probe.h"
+
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+
+#include "net/client-hello.h"
+#include "tests/support/sni-test-server.h"
+#include "tests/support/throwaway-pki.h"
+
+using namespace mitmlab;
+using namespace mitmlab::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Pki {
+  ThrowawayChain bank = make_throwaway_chain("bank.kz", "Bank");
+  ThrowawayChain social = make_throwaway_chain("facebook.com", "Social");
+};
+const Pki& pki() {
+  static const Pki p;
+  return p;
+}
+
+ServedChain served(const ThrowawayChain& c) {
+  return {c.leaf.cert.get(), c.leaf.key.get(), {c.intermediate.cert.get()}};
+}
+
+std::shared_ptr<const SniTestServerContexts> contexts(int max_version = TLS1_3_VERSION,
+                                                      int min_version = TLS1_VERSION) {
+  SniTestServerOptions o;
+  o.default_chain = served(pki().bank);
+  o.by_sni["facebook.com"] = served(pki().social);
+  o.max_version = max_version;
+  o.min_version = min_version;
+  return std::make_shared<const SniTestServerContexts>(o);
+}
+
+std::shared_ptr<ProbeContext> probe_context(std::string_view profile = "zgrab2-2019") {
+  auto p = probe_hello_profile(profile);
+  BOOST_TEST_REQUIRE(p.ok());
+  auto ctx = ProbeContext::create(*p);
+  BOOST_TEST_REQUIRE(ctx.ok(), (ctx.ok() ? "" : ctx.message()));
+  return *ctx;
+}
+
+std::unique_ptr<TlsProbe> make_probe(const TlsProbeOptions& o, Timestamp now,
+                                     std::shared_ptr<ProbeContext> ctx = nullptr) {
+  auto probe = TlsProbe::create(ctx ? ctx : probe_context(), o, now);
+  BOOST_TEST_REQUIRE(probe.ok(), (probe.ok() ? "" : probe.message()));
+  return std::move(*probe);
+}
+
+// Moves bytes between probe and server, 1 ms of virtual time per delivery; `chunk` > 0
+// hands the server's bytes to the probe in pieces of that size.
+void converse(TlsProbe& probe, SniTestServer& server, Timestamp& now, std::size_t chunk = 0) {
+  for (int round = 0; round < 50 && !probe.done(); ++round) {
+    Bytes to_server = probe.take_output();
+    if (!to_server.empty()) server.feed(to_server);
+    Bytes to_probe = server.take_output();
+    if (to_server.empty() && to_probe.empty()) return;
+    now += 1ms;
+    if (chunk == 0) {
+      probe.on_bytes(now, to_probe);
+      continue;
+    }
+    for (std::size_t i = 0; i < to_probe.size() && !probe.done(); i += chunk)
+      probe.on_bytes(now, ByteView(to_probe).subspan(i, std::min(chunk, to_probe.size() - i)));
+  }
+  Bytes last = probe.take_output();  // TLS 1.3: the client's Finished
+  if (!last.empty()) server.feed(last);
+}
+
+ClientHello hello_of(Bytes record) {
+  BOOST_TEST_REQUIRE(record.size() > 5u);
+  BOOST_TEST_REQUIRE(record[0] == 22);  // handshake
+  auto hello = parse_client_hello(ByteView(record).subspan(5));
+  BOOST_TEST_REQUIRE(hello.ok());
+  return *hello;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(no_sni_reaches_the_server_and_the_default_chain_is_collected) {
+  Timestamp now = 100ms;
+  auto probe = make_probe({.sni = ""}, now);
+  SniTestServer server(contexts());
+  now += 20ms;
+  probe->on_connected(now);
+  converse(*probe, server, now);
+  BOOST_TEST_REQUIRE(probe->done());
+  const ProbeResult& r = probe->result();
+  BOOST_TEST(probe_outcome_name(r.outcome) == "ok");
+  BOOST_TEST(server.handshake_done());
+  BOOST_TEST_REQUIRE(server.seen_sni().has_value());
+  BOOST_TEST(*server.seen_sni() == "");
+  BOOST_TEST(r.chain == der_list({pki().bank.leaf.cert.get(), pki().bank.intermediate.cert.get()}));
+  BOOST_TEST(r.version == 0x0303);  // zgrab2-2019 stops at TLS 1.2
+  BOOST_TEST(r.suite != 0);
+  BOOST_TEST(!r.suite_name.empty());
+  BOOST_TEST(r.timings.connect.value() == Duration(20ms));
+  BOOST_TEST(r.timings.first_byte.value() == Duration(1ms));
+  BOOST_TEST(r.timings.handshake.value() == Duration(2ms));  // two server flights
+  BOOST_TEST(r.bytes_in > 0u);
+  BOOST_TEST(r.bytes_out > 0u);
+  BOOST_TEST(!probe->next_timeout().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(sni_reaches_the_server_which_picks_its_chain) {
+  Timestamp now{};
+  auto probe = make_probe({.sni = "facebook.com"}, now);
+  SniTestServer server(contexts());
+  probe->on_connected(now);
+  converse(*probe, server, now);
+  BOOST_TEST(probe->result().outcome == ProbeOutcome::ok);
+  BOOST_TEST(server.seen_sni().value() == "facebook.com");
+  BOOST_TEST(probe->result().chain ==
+             der_list({pki().social.leaf.cert.get(), pki().social.intermediate.cert.get()}));
+}
+
+BOOST_AUTO_TEST_CASE(server_bytes_split_at_every_size) {
+  // The server's first flight (ServerHello .. ServerHelloDone) is the longest; split it at
+  // every size from 1 to its length, once each.
+  std::size_t flight = 0;
+  {
+    Timestamp now{};
+    auto probe = make_probe({.sni = "facebook.com"}, now);
+    SniTestServer server(contexts());
+    probe->on_connected(now);
+    server.feed(probe->take_output());
+    flight = server.take_output().size();
+  }
+  BOOST_TEST_REQUIRE(flight > 300u);
+  auto ctx = probe_context();
+  auto served_contexts = contexts();
+  const auto expected =
+      der_list({pki().social.leaf.cert.get(), pki().social.intermediate.cert.get()});
+  for (std::size_t chunk = 1; chunk <= flight; ++chunk) {
+    Timestamp now{};
+    auto probe = make_probe({.sni = "facebook.com"}, now, ctx);
+    SniTestServer server(served_contexts);
+    probe->on_connected(now);
+    converse(*probe, server, now, chunk);
+    BOOST_TEST_REQUIRE(probe->result().outcome == ProbeOutcome::ok, "chunk " << chunk);
+    BOOST_TEST_REQUIRE(server.handshake_done(), "chunk " << chunk);
+    BOOST_TEST_REQUIRE((probe->result().chain == expected), "chunk " << chunk);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(stop_at_certificate_ends_before_the_key_exchange) {
+  Timestamp now{};
+  auto probe = make_probe({.sni = "", .stop = ProbeStop::certificate}, now);
+  SniTestServer server(contexts());
+  probe->on_connected(now);
+  converse(*probe, server, now);
+  BOOST_TEST(probe->result().outcome == ProbeOutcome::ok);
+  BOOST_TEST(probe->result().chain.size() == 2u);
+  BOOST_TEST(!server.handshake_done());  // no ClientKeyExchange was sent
+  BOOST_TEST(probe->take_output().empty());
+}
+
+BOOST_AUTO_TEST_CASE(openssl_default_profile_negotiates_tls13) {
+  Timestamp now{};
+  auto probe = make_probe({.sni = "facebook.com"}, now, probe_context("openssl-default"));
+  SniTestServer server(contexts());
+  probe->on_connected(now);
+  converse(*probe, server, now);
+  BOOST_TEST(probe->result().outcome == ProbeOutcome::ok);
+  BOOST_TEST(probe->result().version == 0x0304);
+  BOOST_TEST(probe->result().chain.size() == 2u);
+  BOOST_TEST(server.handshake_done());
+}
+
+BOOST_AUTO_TEST_CASE(zgrab2_profile_client_hello_on_the_wire) {
+  Timestamp now{};
+  auto probe = make_probe({.sni = "google.com"}, now);
+  probe->on_connected(now);
+  ClientHello hello = hello_of(probe->take_output());
+  BOOST_TEST(hello.legacy_version == 0x0303);
+  BOOST_TEST(!hello.has_extension(ext::supported_versions));
+  BOOST_TEST(!hello.has_extension(std::uint16_t{0x0023}));
+  BOOST_TEST(!hello.has_extension(std::uint16_t{0x0017}));
+  BOOST_TEST(!hello.has_extension(ext::alpn));
+  BOOST_TEST(hello.sni().value() == "google.com");
+  BOOST_TEST(hello.cipher_suites.size() == 34u);      // 33 configured + the renegotiation SCSV
+  BOOST_TEST(hello.cipher_suites.front() == 0xcca9);  // ECDHE-ECDSA-CHACHA20-POLY1305
+  BOOST_TEST(hello.cipher_suites.back() == 0x00ff);
+  BOOST_TEST((hello.supported_groups == std::vector<std::uint16_t>{23, 24, 25}));
+
+  auto no_sni = make_probe({.sni = ""}, now);
+  no_sni->on_connected(now);
+  BOOST_TEST(!hello_of(no_sni->take_output()).has_extension(ext::server_name));
+}
+
+BOOST_AUTO_TEST_CASE(server_alert_is_recorded_by_name) {
+  // A TLS 1.3-only server refuses the zgrab2-2019 hello (TLS 1.2 at most).
+  Timestamp now{};
+  auto probe = make_probe({.sni = ""}, now);
+  SniTestServer server(contexts(TLS1_3_VERSION, TLS1_3_VERSION));
+  probe->on_connected(now);
+  converse(*probe, server, now);
+  const ProbeResult& r = probe->result();
+  BOOST_TEST(r.outcome == ProbeOutcome::alert);
+  BOOST_TEST(r.alert_name == "protocol_version");
+  BOOST_TEST(r.chain.empty());
+}
+
+BOOST_AUTO_TEST_CASE(garbage_from_the_server_is_a_handshake_failure) {
+  Timestamp now{};
+  auto probe = make_probe({.sni = ""}, now);
+  probe->on_connected(now);
+  probe->take_output();
+  const std::string http = "HTTP/1.1 400 Bad Request\r\n\r\n";
+  probe->on_bytes(now, as_bytes(http));
+  BOOST_TEST(probe->done());
+  BOOST_TEST(probe->result().outcome == ProbeOutcome::handshake_failure);
+  BOOST_TEST(!probe->result().error.empty());
+}
+
+BOOST_AUTO_TEST_CASE(reset_closed_and_connect_failed) {
+  Timestamp now{};
+  auto reset = make_probe({}, now);
+  reset->on_connected(now);
+  reset->on_reset(now + 5ms);
+  BOOST_TEST(reset->result().outcome == ProbeOutcome::reset);
+
+  auto closed = make_probe({}, now);
+  closed->on_connected(now);
+  closed->on_closed(now + 5ms);
+  BOOST_TEST(closed->result().outcome == ProbeOutcome::closed);
+  closed->on_reset(now + 6ms);  // after done: ignored
+  BOOST_TEST(closed->result().outcome == ProbeOutcome::closed);
+
+  auto refused = make_probe({}, now);
+  refused->on_connect_failed(now + 1ms, "connection refused");
+  BOOST_TEST(refused->result().outcome == ProbeOutcome::connect_failed);
+  BOOST_TEST(refused->result().error == "connection refused");
+  BOOST_TEST(refused->take_output().empty());  // never connected: no ClientHello
+}
+
+BOOST_AUTO_TEST_CASE(timeout_on_the_virtual_clock) {
+  Timestamp start = 1s;
+  auto probe = make_probe({.timeout = 3s}, start);
+  BOOST_TEST(probe->next_timeout().value() == start + Duration(3s));
+  probe->on_connected(start + 1s);
+  probe->on_timeout(start + 2s);  // early: a no-op
+  BOOST_TEST(!probe->done());
+  probe->on_timeout(start + 3s);
+  BOOST_TEST(probe->done());
+  BOOST_TEST(probe->result().outcome == ProbeOutcome::timeout);
+  BOOST_TEST(!probe->next_timeout().has_value());
+  probe->on_timeout(start + 4s);  // repeated: a no-op
+  BOOST_TEST(probe->result().outcome == ProbeOutcome::timeout);
+}
+
+BOOST_AUTO_TEST_CASE(profiles_by_name) {
+  BOOST_TEST(probe_hello_profile("zgrab2-2019").ok());
+  BOOST_TEST(probe_hello_profile("openssl-default").ok());
+  auto bad = probe_hello_profile("chrome");
+  BOOST_TEST(!bad.ok());
+  BOOST_TEST(bad.message().find("zgrab2-2019") != std::string::npos);
+  BOOST_TEST(tls_alert_name(48) == "unknown_ca");
+  BOOST_TEST(tls_alert_name(40) == "handshake_failure");
+  BOOST_TEST(tls_alert_name(200) == "alert_200");
+}
