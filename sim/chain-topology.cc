@@ -1,4 +1,4 @@
-#include "tests/support/chain-topology.h"
+#include "sim/chain-topology.h"
 
 #include <ns3/boolean.h>
 #include <ns3/config.h>
@@ -14,7 +14,7 @@
 #include <ns3/string.h>
 #include <ns3/uinteger.h>
 
-namespace mitmlab::test {
+namespace mitmlab {
 
 ChainTopology BuildChainTopology(std::shared_ptr<PacketProcessor> processor) {
   using namespace ns3;
@@ -71,4 +71,4 @@ ChainTopology BuildChainTopology(std::shared_ptr<PacketProcessor> processor) {
   return topo;
 }
 
-}  // namespace mitmlab::test
+}  // namespace mitmlab

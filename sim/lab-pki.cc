@@ -1,10 +1,10 @@
-#include "tests/support/test-pki.h"
+#include "sim/lab-pki.h"
 
 #include <stdexcept>
 
 #include "net/openssl.h"
 
-namespace mitmlab::test {
+namespace mitmlab {
 
 namespace {
 
@@ -74,4 +74,4 @@ X509StorePtr make_trust_store(const TestCa& ca) {
   return store;
 }
 
-}  // namespace mitmlab::test
+}  // namespace mitmlab
