@@ -38,7 +38,7 @@
 
 #include "scanner/known-authorities.h"
 #include "scanner/tls-probe.h"
-#include "scanner/trust-store.h"
+#include "net/trust-store.h"
 
 namespace mitmlab {
 

@@ -37,7 +37,7 @@
 #include "scanner/probe-hello-profile.h"
 #include "scanner/scan-record.h"
 #include "scanner/tls-probe.h"
-#include "scanner/trust-store.h"
+#include "net/trust-store.h"
 
 namespace mitmlab {
 

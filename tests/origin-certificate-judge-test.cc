@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(trust_store_from_pem) {
   auto broken = OriginCertificateJudge::from_pem(
       qaznet + "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n");
   BOOST_TEST_REQUIRE(!broken.ok());
-  BOOST_TEST(broken.message().find("bad PEM after 1 certificate") != std::string::npos,
+  BOOST_TEST(broken.message().find("bad block after 1 certificate") != std::string::npos,
              broken.message());
 }
 

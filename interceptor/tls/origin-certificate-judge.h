@@ -7,6 +7,7 @@
 #pragma once
 
 #include <ctime>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "net/bytes.h"
 #include "net/openssl.h"
 #include "net/result.h"
+#include "net/trust-store.h"
 
 namespace mitmlab {
 
@@ -41,15 +43,13 @@ class OriginCertificateJudge {
   // Unreadable DER or an empty chain is untrusted, never an error: it came off the wire.
   OriginVerdict judge(const std::vector<Bytes>& chain_der, std::time_t at) const;
 
-  std::size_t root_count() const { return root_count_; }
+  std::size_t root_count() const { return store_->size(); }
 
  private:
-  OriginCertificateJudge(X509StorePtr store, std::size_t roots)
-      : store_(std::move(store)), root_count_(roots) {}
+  explicit OriginCertificateJudge(std::shared_ptr<const TrustStore> store) : store_(std::move(store)) {}
 
-  // Shared by concurrent judge() calls only for reading, which OpenSSL allows.
-  X509StorePtr store_;
-  std::size_t root_count_ = 0;
+  // The validation itself is net/'s TrustStore, shared with the scanner's verdicts.
+  std::shared_ptr<const TrustStore> store_;
 };
 
 }  // namespace mitmlab

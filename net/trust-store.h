@@ -2,8 +2,8 @@
 // passed in (never the OS clock), as a browser would check a TLS server certificate; the
 // hostname is not checked (facts.md §1: the 2019 box forged for any browser-trusted server,
 // whatever the SNI named, and a scan must judge the same property).
-// Note: interceptor/tls/origin-certificate-judge asks the same question; the scanner may
-// not depend on interceptor/, so the two are candidates for one shared net/ piece.
+// Shared by the scanner's verdicts and the interceptor's origin judge
+// (interceptor/tls/origin-certificate-judge.h), which ask the same question.
 #pragma once
 
 #include <ctime>
@@ -22,6 +22,7 @@ struct ChainValidation {
   bool trusted = false;
   int code = -1;       // X509_V_* (0 when trusted), -1 when the chain could not be read
   std::string reason;  // "self-signed certificate", "unable to get local issuer certificate", ...
+  int depth = 0;       // the chain position the failure concerns (0: leaf)
 };
 
 class TrustStore {
@@ -39,6 +40,7 @@ class TrustStore {
 
  private:
   TrustStore(X509StorePtr store, std::size_t n) : store_(std::move(store)), size_(n) {}
+  // Shared by concurrent validate() calls only for reading, which OpenSSL allows.
   X509StorePtr store_;
   std::size_t size_ = 0;
 };

@@ -1,4 +1,4 @@
-#include "scanner/trust-store.h"
+#include "net/trust-store.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -53,7 +53,8 @@ ChainValidation TrustStore::validate(const std::vector<Bytes>& chain_der, std::t
   for (std::size_t i = 0; i < chain_der.size(); ++i) {
     auto cert = x509_from_der(chain_der[i]);
     if (!cert) {
-      v.reason = fmt::format("certificate {} unreadable", i);
+      v.reason = fmt::format("certificate {} unreadable: {}", i, cert.message());
+      v.depth = static_cast<int>(i);
       return v;
     }
     certs.push_back(std::move(*cert));
@@ -76,12 +77,16 @@ ChainValidation TrustStore::validate(const std::vector<Bytes>& chain_der, std::t
     v.reason = openssl_error("verify: X509_STORE_CTX_init").message;
     return v;
   }
+  // A TLS server certificate, as a browser checks it: the "ssl_server" purpose and trust.
   X509_STORE_CTX_set_default(ctx.get(), "ssl_server");
+  // The calendar time passed in; without it OpenSSL would use the OS clock.
   X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx.get()), at);
   int rc = X509_verify_cert(ctx.get());
   v.code = X509_STORE_CTX_get_error(ctx.get());
+  v.depth = X509_STORE_CTX_get_error_depth(ctx.get());
   v.trusted = rc == 1 && v.code == X509_V_OK;
   v.reason = v.trusted ? "" : X509_verify_cert_error_string(v.code);
+  if (rc < 0) v.reason += " (" + drain_openssl_errors() + ")";
   ERR_clear_error();
   return v;
 }
