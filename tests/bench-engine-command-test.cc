@@ -1,22 +1,17 @@
 #define BOOST_TEST_MODULE bench_engine_command
 #include <boost/test/unit_test.hpp>
 
+#include "support/run-mitmlab.h"
+
 #include <array>
 #include <cstdio>
 #include <string>
 #include <sys/wait.h>
 
-// Runs the mitmlab binary; returns its exit status and standard output (and standard error,
-// a pipe here, never a terminal).
+// Runs the mitmlab binary; exit status and output (stderr merged: a pipe, never a terminal).
 static std::pair<int, std::string> run(const std::string& args) {
-  std::string command = std::string(MITMLAB_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  BOOST_REQUIRE(pipe != nullptr);
-  std::string out;
-  std::array<char, 512> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) out += buf.data();
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  auto r = mitmlab::test::run_mitmlab(args);
+  return {r.status, r.output};
 }
 
 BOOST_AUTO_TEST_CASE(bench_engine_prints_both_rows_the_ratio_and_the_validation) {

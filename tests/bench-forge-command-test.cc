@@ -1,22 +1,19 @@
 #define BOOST_TEST_MODULE bench_forge_command
 #include <boost/test/unit_test.hpp>
 
+#include "support/run-mitmlab.h"
+
 #include <array>
 #include <cstdio>
 #include <string>
 #include <sys/wait.h>
 
-// Runs the mitmlab binary; returns its exit status and standard output.
-// With merge_stderr, standard error (a pipe, never a terminal here) is captured as well.
+// Runs the mitmlab binary; exit status and standard output, with standard error too when
+// merge_stderr (a pipe, never a terminal here).
 static std::pair<int, std::string> run(const std::string& args, bool merge_stderr = false) {
-  std::string command = std::string(MITMLAB_BINARY) + " " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null");
-  FILE* pipe = popen(command.c_str(), "r");
-  BOOST_REQUIRE(pipe != nullptr);
-  std::string out;
-  std::array<char, 512> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) out += buf.data();
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  using mitmlab::test::Stderr;
+  auto r = mitmlab::test::run_mitmlab(args, merge_stderr ? Stderr::kMerge : Stderr::kDiscard);
+  return {r.status, r.output};
 }
 
 BOOST_AUTO_TEST_CASE(bench_forge_prints_both_sides_and_the_ratio) {

@@ -5,6 +5,8 @@
 
 #include <array>
 #include <boost/test/unit_test.hpp>
+
+#include "support/run-mitmlab.h"
 #include <cstdio>
 #include <regex>
 #include <string>
@@ -12,14 +14,8 @@
 namespace {
 
 std::pair<int, std::string> run(const std::string& args) {
-  std::string command = std::string(MITMLAB_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  BOOST_REQUIRE(pipe != nullptr);
-  std::string out;
-  std::array<char, 512> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) out += buf.data();
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  auto r = mitmlab::test::run_mitmlab(args);
+  return {r.status, r.output};
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 #define BOOST_TEST_MODULE forge_cli
 #include <boost/test/unit_test.hpp>
 
+#include "support/run-mitmlab.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <sys/wait.h>
@@ -14,22 +16,9 @@ using namespace mitmlab::test;
 
 namespace {
 
-struct Run {
-  int status;
-  std::string output;  // stdout and stderr together
-};
+using Run = CommandRun;  // status, and stdout with stderr merged
 
-Run run(const std::string& args) {
-  const std::string command = std::string(MITMLAB_BINARY) + " " + args + " 2>&1";
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  BOOST_TEST_REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+Run run(const std::string& args) { return run_mitmlab(args); }
 
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
