@@ -37,6 +37,7 @@
 #include "scanner/probe-hello-profile.h"
 #include "scanner/scan-record.h"
 #include "scanner/tls-probe.h"
+#include "scanner/transport-action.h"
 #include "net/trust-store.h"
 
 namespace mitmlab {
@@ -59,20 +60,6 @@ struct ScanConfig {
   std::time_t at = 0;                       // calendar time for validation, required
 };
 
-using ConnId = std::uint64_t;
-struct ConnectAction {
-  ConnId conn;
-  std::string address;
-  std::uint16_t port;
-};
-struct SendAction {
-  ConnId conn;
-  Bytes bytes;
-};
-struct CloseAction {
-  ConnId conn;
-};
-using TransportAction = std::variant<ConnectAction, SendAction, CloseAction>;
 
 struct ScanCounters {
   std::uint64_t probes_started = 0;
