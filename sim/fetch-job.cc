@@ -51,7 +51,7 @@ void FetchJob::Poll() {
   ns3::Simulator::Schedule(ns3::MilliSeconds(10), &FetchJob::Poll, this);
 }
 
-FetchJobResult FetchJob::Result() const {
+FetchJobResult FetchJob::Outcome() const {
   FetchJobResult f;
   f.name = m_spec.name;
   f.vantage = m_spec.vantage;

@@ -29,7 +29,7 @@ class FetchJob {
   void Start();
   bool Done() const { return m_done; }
   // Filled when done (or at the end of the run).
-  FetchJobResult Result() const;
+  FetchJobResult Outcome() const;
 
  private:
   void Poll();

@@ -59,7 +59,7 @@ void FingerprintJob::OnClientHello(Ipv4Address local, const ns3::Address& peer, 
   m_hellos.push_back(std::move(*observed));
 }
 
-FingerprintJobResult FingerprintJob::Result() const {
+FingerprintJobResult FingerprintJob::Outcome() const {
   FingerprintJobResult r;
   r.name = m_spec.name;
   r.server = m_spec.server;

@@ -33,7 +33,7 @@ class FingerprintJob {
   // Feed every ClientHello the server's application saw; those outside the window or for
   // another address (a site hosts many servers) are ignored.
   void OnClientHello(Ipv4Address local, const ns3::Address& peer, const Bytes& record);
-  FingerprintJobResult Result() const;
+  FingerprintJobResult Outcome() const;
 
  private:
   void Close();
