@@ -10,7 +10,6 @@
 #include <fstream>
 #include <stdexcept>
 
-#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
@@ -90,7 +89,8 @@ std::string lower(std::string_view s) {
 }
 
 // SHA-256(domain || 0 || seed (8 bytes, big-endian) || label || 0 || counter): the root of
-// every derived value, so one label's output never depends on another's.
+// every derived value, so one label's output never depends on another's. Changing the
+// domain, a label or the way a value is drawn from it changes every certificate.
 Bytes derive(std::uint64_t seed, std::string_view label, std::uint8_t counter = 0) {
   Bytes in(kDomain.begin(), kDomain.end());
   in.push_back(0);
@@ -146,7 +146,8 @@ Result<EvpPkeyPtr> key_from_seed(const Context& ctx, std::string_view label, Key
 }
 
 // ECDSA-with-SHA256 with a nonce derived from the private key and the message (in the spirit
-// of RFC 6979, which OpenSSL 3.0 lacks), so no random byte decides a signature.
+// of RFC 6979, which OpenSSL 3.0 lacks), so no random byte decides a signature. The nonce
+// hash is keyed by the private scalar itself, so the scenario seed adds nothing there.
 Result<Bytes> ecdsa_sign(const Context& ctx, EVP_PKEY& key, ByteView message) {
   unsigned char digest[32];
   unsigned int n = 0;
@@ -478,8 +479,8 @@ ServerPki::ServerPki(ServerPki&&) noexcept = default;
 ServerPki& ServerPki::operator=(ServerPki&&) noexcept = default;
 ServerPki::~ServerPki() = default;
 
-Result<ServerPki> ServerPki::create(const Scenario& scenario) {
-  auto pki = create(scenario.pki, scenario.seed, scenario.start);
+Result<ServerPki> ServerPki::create(const Scenario& scenario, KeySource rsa_keys) {
+  auto pki = create(scenario.pki, scenario.seed, scenario.start, std::move(rsa_keys));
   if (!pki) return pki.error();
   for (const auto& server : scenario.servers)
     if (!server.issuer.empty() && !pki->find_authority(server.issuer))
@@ -487,10 +488,12 @@ Result<ServerPki> ServerPki::create(const Scenario& scenario) {
   return pki;
 }
 
-Result<ServerPki> ServerPki::create(const ScenarioPki& config, std::uint64_t seed, std::time_t start) {
+Result<ServerPki> ServerPki::create(const ScenarioPki& config, std::uint64_t seed,
+                                   std::time_t start, KeySource rsa_keys) {
   auto ctx = std::make_shared<Context>();
   ctx->seed = seed;
   ctx->start = start;
+  ctx->rsa_keys = std::move(rsa_keys);
   if (config.key == "ec-p256") ctx->key_type = KeyType::ec_p256;
   else if (config.key == "rsa-2048") ctx->key_type = KeyType::rsa_2048;
   else return make_error("pki.key '{}': expected \"ec-p256\" or \"rsa-2048\"", config.key);

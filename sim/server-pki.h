@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "interceptor/forge/fake-authority.h"
 #include "net/openssl.h"
 #include "net/result.h"
 #include "net/trust-store.h"
@@ -83,9 +84,11 @@ class ServerPki {
   // The PKI of a scenario: roots from scenario.pki.roots (default one, "mitmlab Fictional
   // Root A"), keys and serials from scenario.seed, leaves valid around scenario.start.
   // Errors: a name in client_trusts/box_trusts or a server's issuer that is not a root,
-  // duplicate root names, or an unknown pki.key.
-  static Result<ServerPki> create(const Scenario& scenario);
-  static Result<ServerPki> create(const ScenarioPki& pki, std::uint64_t seed, std::time_t start);
+  // duplicate root names, or an unknown pki.key. `rsa_keys` serves the rsa-2048 server keys
+  // (empty: derive_rsa_key, ~20 ms each; a KeyCache plugs in as in fake-authority.h).
+  static Result<ServerPki> create(const Scenario& scenario, KeySource rsa_keys = {});
+  static Result<ServerPki> create(const ScenarioPki& pki, std::uint64_t seed, std::time_t start,
+                                  KeySource rsa_keys = {});
 
   ServerPki(ServerPki&&) noexcept;
   ServerPki& operator=(ServerPki&&) noexcept;

@@ -12,6 +12,7 @@
 #include "net/trust-store.h"
 #include "sim/server-pki.h"
 #include "support/forge-test-helpers.h"
+#include "support/openssl-test-peer.h"
 
 using namespace mitmlab;
 using namespace mitmlab::test;
@@ -377,6 +378,53 @@ BOOST_AUTO_TEST_CASE(rsa_2048_server_keys) {
     }
     pki = make_pki(config);  // a fresh cache: the same name again with the other kind
   }
+}
+
+// The credentials work in a real handshake, and a client that trusts the root verifies them.
+BOOST_AUTO_TEST_CASE(credentials_serve_real_tls_handshakes) {
+  for (const char* key : {"ec-p256", "rsa-2048"}) {
+    ScenarioPki config = two_roots();
+    config.key = key;
+    ServerPki pki = make_pki(config);
+    auto c = creds(pki, server("tls.example", CertKind::trusted));
+    for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+      BOOST_TEST_CONTEXT(key << " version " << version) {
+        const TlsCredentials& chain = *c->default_credentials();
+        X509Ptr root = std::move(pki.roots().at(0));
+        auto client = OpenSslTestPeer::client(
+            {root.get(), true, "tls.example", version, kStart});
+        auto srv = OpenSslTestPeer::server(
+            {chain.leaf.get(), chain.key.get(), {chain.intermediates.at(0).get()}, version, ""});
+        pump(client, srv);
+        BOOST_TEST(client.handshake_done());
+        BOOST_TEST(srv.handshake_done());
+        BOOST_TEST(client.verify_result() == X509_V_OK);
+        auto seen = client.peer_chain_der();
+        BOOST_TEST_REQUIRE(seen.size() == 2u);
+        BOOST_TEST(seen[0] == der(chain.leaf.get()));
+        BOOST_TEST(seen[1] == der(chain.intermediates[0].get()));
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(rsa_keys_come_from_the_key_source) {
+  ScenarioPki config;
+  config.key = "rsa-2048";
+  std::vector<Bytes> asked;
+  auto pki = ServerPki::create(config, 7, kStart, [&asked](ByteView seed, const RsaKeySpec& spec) {
+    asked.emplace_back(seed.begin(), seed.end());
+    return derive_rsa_key(seed, spec);
+  });
+  BOOST_TEST_REQUIRE(pki.ok());
+  BOOST_TEST(asked.empty());  // CA keys are EC P-256 whatever pki.key says
+  auto c = pki->credentials_for(server("k.example", CertKind::trusted));
+  BOOST_TEST_REQUIRE(c.ok());
+  BOOST_TEST(asked.size() == 1u);
+  // The same key as without a source.
+  ServerPki plain = make_pki(config);
+  BOOST_TEST(der((*c)->default_credentials()->leaf.get()) ==
+             der(creds(plain, server("k.example", CertKind::trusted))->default_credentials()->leaf.get()));
 }
 
 BOOST_AUTO_TEST_CASE(configuration_errors_name_the_field) {
