@@ -329,11 +329,19 @@ std::vector<NameAttribute> ca_subject(const std::string& cn) {
           {NID_commonName, cn, V_ASN1_UTF8STRING}};
 }
 
-std::string ocsp_url(const std::string& slug) { return "http://ocsp." + slug + ".mitmlab.example"; }
-std::string ca_issuers_url(const std::string& slug, std::string_view file) {
-  return "http://certs." + slug + ".mitmlab.example/" + std::string(file);
+const std::vector<KeyUsageBit> kCaKeyUsage = {KeyUsageBit::kDigitalSignature,
+                                               KeyUsageBit::kKeyCertSign, KeyUsageBit::kCrlSign};
+
+// authorityInfoAccess pointing at the issuing CA's (fictional, .example) OCSP responder and
+// its certificate, e.g. "http://ocsp.a.mitmlab.example".
+Status append_info_access(X509& cert, const std::string& slug, std::string_view issuer_file) {
+  const std::string host = slug + ".mitmlab.example";
+  return append_conf(cert, NID_info_access,
+                     fmt::format("OCSP;URI:http://ocsp.{},caIssuers;URI:http://certs.{}/{}", host,
+                                 host, issuer_file));
 }
 
+// A root and its issuing intermediate; keys and serials hang off the root's CN.
 Result<std::shared_ptr<const Authority>> make_authority(const Context& ctx, const std::string& name,
                                                         const std::string& root_cn,
                                                         const std::string& issuing_cn,
@@ -344,15 +352,16 @@ Result<std::shared_ptr<const Authority>> make_authority(const Context& ctx, cons
   auto root_key = ec_key_from_seed(ctx, "root|" + root_cn);
   if (!root_key) return root_key.error();
   a->root_key = std::move(*root_key);
-  auto root = new_cert(ctx.seed, {ca_subject(root_cn), kFictionalRootNotBefore, kFictionalRootNotAfter, "root|" + root_cn},
-                       nullptr, *a->root_key);
+  const CertSpec root_spec{ca_subject(root_cn), kFictionalRootNotBefore, kFictionalRootNotAfter,
+                           "root|" + root_cn};
+  auto root = new_cert(ctx.seed, root_spec, nullptr, *a->root_key);
   if (!root) return root.error();
   auto root_id = key_identifier(**root);
   if (!root_id) return root_id.error();
   X509& r = **root;
   Status s = all_of(
       [&] { return append_basic_constraints(r, true, true); },
-      [&] { return append_key_usage(r, {KeyUsageBit::kDigitalSignature, KeyUsageBit::kKeyCertSign, KeyUsageBit::kCrlSign}, true); },
+      [&] { return append_key_usage(r, kCaKeyUsage, true); },
       [&] { return append_subject_key_identifier(r, *root_id); });
   if (!s) return s.error();
   auto signed_root = sign(ctx, std::move(*root), *a->root_key);
@@ -362,8 +371,9 @@ Result<std::shared_ptr<const Authority>> make_authority(const Context& ctx, cons
   auto key = ec_key_from_seed(ctx, "intermediate|" + root_cn);
   if (!key) return key.error();
   a->key = std::move(*key);
-  auto cert = new_cert(ctx.seed, {ca_subject(issuing_cn), kFictionalIntermediateNotBefore, kFictionalIntermediateNotAfter, "intermediate|" + root_cn},
-                       X509_get_subject_name(a->root.get()), *a->key);
+  const CertSpec spec{ca_subject(issuing_cn), kFictionalIntermediateNotBefore,
+                      kFictionalIntermediateNotAfter, "intermediate|" + root_cn};
+  auto cert = new_cert(ctx.seed, spec, X509_get_subject_name(a->root.get()), *a->key);
   if (!cert) return cert.error();
   auto id = key_identifier(**cert);
   if (!id) return id.error();
@@ -371,10 +381,10 @@ Result<std::shared_ptr<const Authority>> make_authority(const Context& ctx, cons
   X509& c = **cert;
   s = all_of(
       [&] { return append_basic_constraints(c, true, true); },
-      [&] { return append_key_usage(c, {KeyUsageBit::kDigitalSignature, KeyUsageBit::kKeyCertSign, KeyUsageBit::kCrlSign}, true); },
+      [&] { return append_key_usage(c, kCaKeyUsage, true); },
       [&] { return append_subject_key_identifier(c, *id); },
       [&] { return append_authority_key_identifier(c, *root_id, nullptr, nullptr); },
-      [&] { return append_conf(c, NID_info_access, "OCSP;URI:" + ocsp_url(slug) + ",caIssuers;URI:" + ca_issuers_url(slug, slug + "-root.crt")); },
+      [&] { return append_info_access(c, slug, slug + "-root.crt"); },
       [&] { return append_policy(c, "2.5.29.32.0"); });
   if (!s) return s.error();
   auto signed_cert = sign(ctx, std::move(*cert), *a->root_key);
@@ -400,11 +410,14 @@ Result<TlsCredentialsPtr> mint_leaf(const Context& ctx, const Authority* issuer,
   const bool ov = issuer != nullptr && derive(ctx.seed, "ov|" + names[0])[0] < 64;
   if (ov) {
     std::string org = names[0].substr(0, names[0].find('.'));
-    spec.subject.push_back({NID_countryName, std::string(kFictionalCountry), V_ASN1_PRINTABLESTRING});
-    spec.subject.push_back({NID_organizationName, org + " (mitmlab fictional organization)", V_ASN1_UTF8STRING});
+    spec.subject.push_back(
+        {NID_countryName, std::string(kFictionalCountry), V_ASN1_PRINTABLESTRING});
+    spec.subject.push_back(
+        {NID_organizationName, org + " (mitmlab fictional organization)", V_ASN1_UTF8STRING});
   }
   spec.subject.push_back({NID_commonName, names[0], V_ASN1_UTF8STRING});
-  auto cert = new_cert(ctx.seed, spec, issuer ? X509_get_subject_name(issuer->cert.get()) : nullptr, **key);
+  const X509_NAME* issuer_name = issuer ? X509_get_subject_name(issuer->cert.get()) : nullptr;
+  auto cert = new_cert(ctx.seed, spec, issuer_name, **key);
   if (!cert) return cert.error();
   auto id = key_identifier(**cert);
   if (!id) return id.error();
@@ -422,7 +435,7 @@ Result<TlsCredentialsPtr> mint_leaf(const Context& ctx, const Authority* issuer,
         [&] { return append_basic_constraints(c, false, true); },
         [&] { return append_subject_key_identifier(c, *id); },
         [&] { return append_authority_key_identifier(c, issuer->key_id, nullptr, nullptr); },
-        [&] { return append_conf(c, NID_info_access, "OCSP;URI:" + ocsp_url(issuer->slug) + ",caIssuers;URI:" + ca_issuers_url(issuer->slug, issuer->slug + "-issuing-ca.crt")); },
+        [&] { return append_info_access(c, issuer->slug, issuer->slug + "-issuing-ca.crt"); },
         [&] { return append_conf(c, NID_subject_alt_name, san); },
         [&] { return append_policy(c, ov ? kOvPolicy : kDvPolicy); });
   } else {
@@ -543,10 +556,10 @@ Result<ServerPki> ServerPki::create(const ScenarioPki& config, std::uint64_t see
   return pki;
 }
 
-const Authority* ServerPki::find_authority(std::string_view root_name) const {
-  if (root_name.empty()) return authorities_.front().get();
+std::shared_ptr<const Authority> ServerPki::find_authority(std::string_view root_name) const {
+  if (root_name.empty()) return authorities_.front();
   for (const auto& a : authorities_)
-    if (a->name == root_name) return a.get();
+    if (a->name == root_name) return a;
   return nullptr;
 }
 
@@ -555,14 +568,10 @@ Result<ServerCredentialsPtr> ServerPki::credentials_for(const ScenarioServer& se
   if (server.kind == CertKind::no_tls || server.kind == CertKind::down)
     return make_error("server {}: kind {} has no TLS listener, so no credentials", server.name,
                       kind_label(server.kind));
-  const Authority* issuer = server.kind == CertKind::unknown_root ? unknown_.get()
-                                                                   : find_authority(server.issuer);
+  std::shared_ptr<const Authority> issuer =
+      server.kind == CertKind::unknown_root ? unknown_ : find_authority(server.issuer);
   if (!issuer)
     return make_error("server {}: issuer '{}' is not one of pki.roots", server.name, server.issuer);
-  std::shared_ptr<const Authority> issuer_ref;
-  for (const auto& a : authorities_)
-    if (a.get() == issuer) issuer_ref = a;
-  if (!issuer_ref) issuer_ref = unknown_;
 
   const std::string name = lower(server.name);
   const std::string www = "www." + name;
@@ -573,9 +582,10 @@ Result<ServerCredentialsPtr> ServerPki::credentials_for(const ScenarioServer& se
     not_after = start - kLeafBeforeStart;
   }
   const std::string label = fmt::format("leaf|{}|{}", kind_label(server.kind), name);
-  auto leaf = mint_leaf(*context_, server.kind == CertKind::self_signed ? nullptr : issuer, label,
-                        server.kind == CertKind::self_signed ? std::vector<std::string>{name}
-                                                             : std::vector<std::string>{name, www},
+  const bool self_signed = server.kind == CertKind::self_signed;
+  auto leaf = mint_leaf(*context_, self_signed ? nullptr : issuer.get(), label,
+                        self_signed ? std::vector<std::string>{name}
+                                    : std::vector<std::string>{name, www},
                         not_before, not_after);
   if (!leaf) return make_error("server {}: {}", server.name, leaf.message());
 
@@ -584,10 +594,10 @@ Result<ServerCredentialsPtr> ServerPki::credentials_for(const ScenarioServer& se
   creds->name_ = name;
   creds->default_ = *leaf;
   creds->by_sni_[name] = *leaf;
-  if (server.kind != CertKind::self_signed) creds->by_sni_[www] = *leaf;
+  if (!self_signed) creds->by_sni_[www] = *leaf;
   if (server.kind == CertKind::vhost) {
     creds->context_ = context_;
-    creds->issuer_ = issuer_ref;
+    creds->issuer_ = issuer;
   }
   ServerCredentialsPtr out = std::move(creds);
   servers_.emplace(server.name, out);

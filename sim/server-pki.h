@@ -55,8 +55,8 @@ class ServerCredentials {
 
   // For a ClientHello without SNI, or with a name this server has no chain of its own for.
   const TlsCredentialsPtr& default_credentials() const { return default_; }
-  // Names with a chain of their own that is known up front (lower case): the server's name
-  // and www.<name>. For everything but vhost they map to the default chain.
+  // The names the default chain was issued for (its SAN, lower case: the server's name and,
+  // except for self_signed, www.<name>), each mapped to the default chain.
   const std::map<std::string, TlsCredentialsPtr>& by_sni() const { return by_sni_; }
   // True when other names get chains of their own from for_sni() (vhost).
   bool mints_per_sni() const { return kind_ == CertKind::vhost; }
@@ -127,7 +127,8 @@ class ServerPki {
 
  private:
   ServerPki() = default;
-  const server_pki_detail::Authority* find_authority(std::string_view root_name) const;
+  // The root named so ("" = the first); null if there is none.
+  std::shared_ptr<const server_pki_detail::Authority> find_authority(std::string_view root_name) const;
 
   std::shared_ptr<const server_pki_detail::Context> context_;
   std::vector<std::shared_ptr<const server_pki_detail::Authority>> authorities_;  // pki.roots order
