@@ -6,13 +6,11 @@
 // CA/Browser Forum policy OIDs), because the box copies subject, SAN, validity and serial from
 // them (facts §3).
 //
-// Determinism without global state: every key is derived from SHA-256(scenario seed, label)
-// (EC P-256: the private scalar comes straight from the hash; rsa-2048: derive_rsa_key), and
-// ECDSA signatures use a nonce derived from the key and the message, so certificates are
-// byte-identical for the same seed whatever else exists and whatever order they are made in.
-// OpenSSL's RNG is never consulted for anything that reaches the bytes, so this works with or
-// without a SeededRandomGuard installed (guards do not nest, and a simulation may hold one
-// while a vhost server mints a certificate for a new SNI).
+// Determinism: every key is derived from SHA-256(scenario seed, label) (EC P-256: the private
+// scalar comes straight from the hash; rsa-2048: derive_rsa_key), and OpenSSL's ECDSA draws
+// its nonce from a SeededRandomGuard keyed by the key and the message (it nests inside a
+// run's guard), so certificates are byte-identical for the same seed whatever else exists
+// and whatever order they are made in, with or without a run-wide guard.
 //
 // Cheap for many servers: nothing is minted until credentials_for() asks; certificates and
 // keys are kept only as X509/EVP_PKEY objects; intermediates are shared by reference count.
