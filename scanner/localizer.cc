@@ -190,7 +190,7 @@ void Localizer::Impl::on_raw_icmp(Timestamp now, const Ipv4Packet& ip) {
   HostRun* run = raw_sweep(key);
   if (!run) return void(++counters.packets_ignored);
   std::size_t host = by_key.at(key);
-  run->raw->on_time_exceeded(now, ip.header.source, q);
+  if (!run->raw->on_time_exceeded(now, ip.header.source, q)) ++counters.packets_ignored;
   advance(now, host);
 }
 
