@@ -66,7 +66,8 @@ void FakePath::perform(Timestamp now, const LocalizerAction& action) {
 
 Timestamp FakePath::icmp_time(const FakeHostPath& path, Timestamp now, unsigned distance) const {
   auto slow = path.slow_icmp.find(distance);
-  return now + 2 * distance * hop_delay + (slow == path.slow_icmp.end() ? Duration{} : slow->second);
+  return now + 2 * distance * hop_delay +
+         (slow == path.slow_icmp.end() ? Duration{} : slow->second);
 }
 
 bool FakePath::icmp_from(FakeHostPath& path, unsigned distance) {
@@ -113,7 +114,8 @@ Bytes time_exceeded(Ipv4Address router, Ipv4Address client, ByteView original) {
 }  // namespace
 
 void FakePath::deliver_raw(Timestamp at, Bytes packet) {
-  schedule(at, [packet = std::move(packet)](Localizer& l, Timestamp now) { l.on_packet(now, packet); });
+  schedule(at,
+           [packet = std::move(packet)](Localizer& l, Timestamp now) { l.on_packet(now, packet); });
 }
 
 void FakePath::perform_raw(Timestamp now, const Bytes& datagram) {
@@ -161,7 +163,8 @@ void FakePath::perform_raw(Timestamp now, const Bytes& datagram) {
     conn->client_port = tcp.source_port;
     conn->rcv_nxt = tcp.seq + 1;
     if (path.refuse) {
-      deliver_raw(back_from_server, segment_to_client(*conn, tcp_flag::kRst | tcp_flag::kAck, 0, {}));
+      deliver_raw(back_from_server,
+                  segment_to_client(*conn, tcp_flag::kRst | tcp_flag::kAck, 0, {}));
       return;
     }
     const std::uint32_t isn = 0x10000000u + tcp.source_port * 7919u;
@@ -262,7 +265,9 @@ void FakePath::perform_socket(Timestamp now, const LocalizerAction& action) {
       case Reach::router:
         if (icmp_from(path, reach.distance)) {
           IcmpReport report{*path.routers[reach.distance - 1], 11, 0};
-          schedule(icmp_time(path, now, reach.distance), to_live(id, [id, report](Localizer& l, Timestamp t) { l.on_icmp(t, id, report); }));
+          schedule(
+              icmp_time(path, now, reach.distance),
+              to_live(id, [id, report](Localizer& l, Timestamp t) { l.on_icmp(t, id, report); }));
         }
         return;
       case Reach::injector:
