@@ -4,6 +4,12 @@
 // mitmlab binary there (`ip netns exec`). Needs root: skipped with a message otherwise.
 // Nothing waits on a fixed sleep; the localizer's own per-TTL waits pace the sweeps.
 #define BOOST_TEST_MODULE live_trace
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
@@ -13,7 +19,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
+#include "net/tcp-segment.h"
 #include "scanner/live/socket-trace-transport.h"
 #include "scanner/localizer.h"
 #include "tests/support/loopback-tls-server.h"
@@ -116,6 +124,73 @@ std::vector<nlohmann::json> json_lines(const fs::path& p) {
 }
 
 std::string in_client() { return "ip netns exec " + world().net->client; }
+
+// A bump in the wire at router2, ahead of its TTL check: every TCP segment to the server
+// that carries `needle` (the test SNI) is answered with a segment spoofed from the server,
+// holding a TLS alert, at the sequence numbers the client expects. Router2 still forwards
+// or expires the original, as the 2019 box let the routers be. AF_PACKET sees packets
+// arriving at router2 before routing; a raw socket there sends the answer.
+class SniInjector {
+ public:
+  explicit SniInjector(std::string needle) : needle_(std::move(needle)) {
+    world().net->run_in(world().net->router2, [&] {
+      packet_fd_ = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+      raw_fd_ = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+    });
+    BOOST_TEST_REQUIRE(packet_fd_ >= 0);
+    BOOST_TEST_REQUIRE(raw_fd_ >= 0);
+    BOOST_TEST_REQUIRE(::pipe2(stop_, O_CLOEXEC) == 0);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~SniInjector() {
+    (void)!::write(stop_[1], "x", 1);
+    thread_.join();
+    for (int fd : {packet_fd_, raw_fd_, stop_[0], stop_[1]}) ::close(fd);
+  }
+  std::size_t injected() const { return injected_.load(); }
+
+ private:
+  void serve() {
+    std::array<std::uint8_t, 65536> buf;
+    for (;;) {
+      pollfd fds[] = {{stop_[0], POLLIN, 0}, {packet_fd_, POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0 || fds[0].revents) return;
+      sockaddr_ll from{};
+      socklen_t len = sizeof from;
+      ssize_t n = ::recvfrom(packet_fd_, buf.data(), buf.size(), 0,
+                             reinterpret_cast<sockaddr*>(&from), &len);
+      if (n <= 0 || from.sll_pkttype == PACKET_OUTGOING) continue;
+      auto packet = parse_tcp_packet(ByteView(buf.data(), static_cast<std::size_t>(n)));
+      if (!packet || packet->ip.header.destination != kServer) continue;
+      const TcpSegment& seg = packet->tcp;
+      std::string payload(seg.payload.begin(), seg.payload.end());
+      if (payload.find(needle_) == std::string::npos) continue;
+      static const std::uint8_t alert[] = {0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28};
+      Bytes answer =
+          build_tcp_packet({.source = kServer,
+                            .source_port = seg.header.destination_port,
+                            .destination = packet->ip.header.source,
+                            .destination_port = seg.header.source_port,
+                            .seq = seg.header.ack,
+                            .ack = seg.header.seq + static_cast<std::uint32_t>(seg.payload.size()),
+                            .flags = tcp_flag::kPsh | tcp_flag::kAck,
+                            .window = 65535,
+                            .payload = ByteView(alert, sizeof alert)});
+      sockaddr_in to{};
+      to.sin_family = AF_INET;
+      to.sin_addr.s_addr = htonl(packet->ip.header.source.value);
+      if (::sendto(raw_fd_, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                   sizeof to) > 0)
+        ++injected_;
+    }
+  }
+
+  std::string needle_;
+  int packet_fd_ = -1, raw_fd_ = -1;
+  int stop_[2] = {-1, -1};
+  std::atomic<std::size_t> injected_{0};
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -227,6 +302,37 @@ BOOST_AUTO_TEST_CASE(trace_command_raw_mode_with_managed_firewall,
   }
   // The rule is gone once the command has exited.
   BOOST_TEST(world().net->exec(world().net->client, "nft list ruleset | grep -q mitmlab") != 0);
+}
+
+// Raw mode only: its sweep keeps listening for the whole per-TTL wait after a hop's ICMP,
+// so the injected answer at TTL 2 counts although router2's time-exceeded comes first.
+// (Socket mode moves to the next TTL at the first ICMP, and router2's kernel answers
+// before a user-space injector can: no socket-mode injection test.)
+BOOST_AUTO_TEST_CASE(trace_command_raw_mode_locates_an_injector_between_the_routers,
+                     *boost::unit_test::precondition(netns)) {
+  SniInjector injector("www.facebook.com");
+  TempDir dir;
+  auto out = dir.path / "trace.jsonl";
+  auto run = run_mitmlab(fmt::format("trace --target {} --sni www.facebook.com --mode raw "
+                                     "--max-ttl 6 --manage-firewall --out {}",
+                                     kServer.to_string(), out.string()),
+                         Stderr::kMerge, in_client());
+  BOOST_TEST_REQUIRE(run.status == 0, run.output);
+  BOOST_TEST(injector.injected() >= 1u);
+  auto lines = json_lines(out);
+  BOOST_TEST_REQUIRE(lines.size() == 1u, run.output);
+  const auto& j = lines[0];
+  BOOST_TEST_CONTEXT(j.dump()) {
+    BOOST_TEST(j["verdict"] == "injected-before-server");
+    BOOST_TEST(j["injection_ttl"] == 2);
+    BOOST_TEST(j["server_ttl"] == 3);
+    BOOST_TEST(j["hops_before_server"] == 1);
+    BOOST_TEST(j["hop_before"] == "10.250.0.2");
+    BOOST_TEST(j["hop_after"] == "10.250.0.6");
+  }
+  BOOST_TEST(run.output.find("  1  10.250.0.2\n  -- injection between hop 1 and hop 2 --\n  2  "
+                             "10.250.0.6") != std::string::npos,
+             run.output);
 }
 
 BOOST_AUTO_TEST_CASE(trace_command_errors_are_clear) {
