@@ -61,6 +61,7 @@ class RawTraceLoop {
     std::uint32_t mark = kRawTraceMark;
     (void)setsockopt(send_.fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark);  // needs CAP_NET_ADMIN
     if (auto opened = loop_.open(); !opened) return opened.error();
+    keep_icmp_errors_only(icmp_.fd);
     for (int fd : {tcp_.fd, icmp_.fd}) {
       int size = 1 << 20;
       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);

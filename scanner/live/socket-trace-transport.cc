@@ -99,6 +99,7 @@ class SocketTraceLoop {
           std::strerror(errno));
       return;
     }
+    keep_icmp_errors_only(icmp_fd_);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = kIcmpTag;

@@ -1,6 +1,8 @@
 #include "scanner/live/trace-loop.h"
 
+#include <linux/icmp.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +13,13 @@
 namespace mitmlab {
 
 using Clock = std::chrono::steady_clock;
+
+void keep_icmp_errors_only(int raw_icmp_fd) {
+  icmp_filter filter{};
+  filter.data =
+      ~((1u << ICMP_DEST_UNREACH) | (1u << ICMP_TIME_EXCEEDED) | (1u << ICMP_PARAMETERPROB));
+  (void)setsockopt(raw_icmp_fd, SOL_RAW, ICMP_FILTER, &filter, sizeof filter);
+}
 
 TraceLoop::TraceLoop(Localizer& localizer, const LiveTraceOptions& options)
     : localizer_(localizer), options_(options) {}

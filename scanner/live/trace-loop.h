@@ -36,6 +36,10 @@ struct LiveTraceStats {
   std::chrono::nanoseconds elapsed{0};
 };
 
+// Lets a raw ICMP socket receive only errors (destination unreachable, time exceeded,
+// parameter problem), not every echo on a busy host. Best effort.
+void keep_icmp_errors_only(int raw_icmp_fd);
+
 class TraceLoop {
  public:
   TraceLoop(Localizer& localizer, const LiveTraceOptions& options);
