@@ -33,6 +33,11 @@ void run(const std::string& command) {
 std::string NetnsTopology::skip_reason() {
   if (::geteuid() != 0) return "needs root (network namespaces)";
   if (std::system("ip -V >/dev/null 2>&1") != 0) return "needs iproute2's `ip`";
+  // Root in a container without CAP_SYS_ADMIN cannot make namespaces: try one.
+  const std::string probe = fmt::format("mlt{}-probe", ::getpid());
+  if (std::system(("ip netns add " + probe + " >/dev/null 2>&1").c_str()) != 0)
+    return "cannot create network namespaces here (`ip netns add` failed: CAP_SYS_ADMIN?)";
+  (void)std::system(("ip netns del " + probe + " >/dev/null 2>&1").c_str());
   return "";
 }
 
