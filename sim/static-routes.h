@@ -6,6 +6,8 @@
 //   so every next hop is strictly closer and no table can loop.
 // - Ties between equal-cost next hops go to the neighbour whose name sorts first, then to
 //   the link listed first: deterministic, and easy to predict from the scenario file.
+// - Routes are per destination, so with equal-cost ties the two directions of one flow may
+//   take different links (as on the Internet); World::Path tells which.
 // - Only transit nodes (routers) relay; an endpoint (vantage, server site) is a first or
 //   last hop only.
 // - Destinations are aggregated into prefixes (aggregate_prefixes): a site of 10,000

@@ -48,6 +48,9 @@ class WorldAssembler {
 
   Status AddName(const std::string& name, WorldNodeKind kind, Ipv4Address address) {
     if (name.empty()) return make_error("scenario {}: a node has an empty name", S().name);
+    if (name.find_first_of("/ \t") != std::string::npos) {
+      return make_error("scenario {}: node name \"{}\" has a '/' or a space: expected neither (ns-3 Names paths)", S().name, name);
+    }
     if (!m_world->m_byName.emplace(name, m_world->m_nodes.size()).second) {
       return make_error("scenario {}: the name \"{}\" is used twice (routers, vantages, sites and bumps share one namespace)",
                         S().name, name);

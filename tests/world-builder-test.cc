@@ -223,7 +223,7 @@ BOOST_AUTO_TEST_CASE(aggregation_keeps_exceptions_inside_an_aggregate) {
   BOOST_TEST((p[2].prefix.network == Ipv4Address(0x0a090000 + 500) && p[2].prefix.length == 32u && p[2].owner == 1u));
 }
 
-BOOST_AUTO_TEST_CASE(zero_cost_and_unknown_names_are_errors) {
+BOOST_AUTO_TEST_CASE(bad_scenarios_are_errors_naming_the_culprit) {
   Scenario s = make_scenario();
   s.links[0].properties.cost = 0;
   Result<std::unique_ptr<World>> w = BuildWorld(s, {});
@@ -235,6 +235,18 @@ BOOST_AUTO_TEST_CASE(zero_cost_and_unknown_names_are_errors) {
   Result<std::unique_ptr<World>> u = BuildWorld(t, {});
   BOOST_TEST(!u.ok());
   BOOST_TEST(u.message().find("bump box is on r2-r4: no such link") != std::string::npos);
+  ns3::Simulator::Destroy();
+  Scenario d = make_scenario();
+  d.vantages[1].address = kR3;
+  Result<std::unique_ptr<World>> dup = BuildWorld(d, {});
+  BOOST_TEST(!dup.ok());
+  BOOST_TEST(dup.message().find("address 10.0.0.3 is used by both router r3 and vantage v2") != std::string::npos);
+  ns3::Simulator::Destroy();
+  Scenario n = make_scenario();
+  n.vantages[0].name = "v/1";
+  Result<std::unique_ptr<World>> bad = BuildWorld(n, {});
+  BOOST_TEST(!bad.ok());
+  BOOST_TEST(bad.message().find("node name \"v/1\"") != std::string::npos);
   ns3::Simulator::Destroy();
 }
 
