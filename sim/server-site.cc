@@ -32,7 +32,7 @@ std::vector<ServerSite> plan_sites(const Scenario& scenario) {
   return sites;
 }
 
-void InstallSiteServers(ServerSite& site, const Scenario& scenario, const ServerCredentials& credentials) {
+void InstallSiteServers(ServerSite& site, const Scenario& scenario, const ServerCredentialsResolver& credentials) {
   // Per port: the site's TLS servers on it, by address.
   using ByAddress = std::unordered_map<std::uint32_t, const ScenarioServer*>;
   std::map<std::uint16_t, std::shared_ptr<ByAddress>> ports;

@@ -29,7 +29,9 @@ namespace mitmlab {
 
 // The chain a TLS server presents to a client that sent `sni` ("" when it sent none).
 // Null: the handshake fails.
-using ServerCredentials = std::function<TlsCredentialsPtr(const ScenarioServer& server, std::string_view sni)>;
+// (The runner wires sim/server-pki.h in: credentials_for(server)->for_sni(sni).)
+using ServerCredentialsResolver =
+    std::function<TlsCredentialsPtr(const ScenarioServer& server, std::string_view sni)>;
 
 // True for the kinds that run a TLS server.
 bool serves_tls(CertKind kind);
@@ -53,6 +55,6 @@ std::vector<ServerSite> plan_sites(const Scenario& scenario);
 
 // Installs the TLS applications of a built site (its node exists), started at time 0.
 // `scenario` must outlive the applications.
-void InstallSiteServers(ServerSite& site, const Scenario& scenario, const ServerCredentials& credentials);
+void InstallSiteServers(ServerSite& site, const Scenario& scenario, const ServerCredentialsResolver& credentials);
 
 }  // namespace mitmlab

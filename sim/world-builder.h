@@ -45,7 +45,7 @@ struct WorldOptions {
   // The dependencies (forger, judge) of a bump's engine. Unset: every engine is decide-only.
   std::function<Result<EngineDependencies>(const ScenarioBump&)> engine_dependencies;
   // The chains of TLS servers. Required when the scenario has any server of a TLS kind.
-  ServerCredentials credentials;
+  ServerCredentialsResolver credentials;
   // Aggregated routes are never shorter than this prefix length.
   unsigned min_route_prefix = 16;
 };
@@ -80,15 +80,15 @@ struct PathHop {
 };
 
 // A bump crossed between hops[before] and hops[after] (after == before + 1).
-struct PathBump {
+struct BumpCrossing {
   std::string name;
   std::size_t before = 0, after = 0;
-  friend bool operator==(const PathBump&, const PathBump&) = default;
+  friend bool operator==(const BumpCrossing&, const BumpCrossing&) = default;
 };
 
 struct WorldPath {
   std::vector<PathHop> hops;    // every router crossed, in order
-  std::vector<PathBump> bumps;  // every bump crossed, in order
+  std::vector<BumpCrossing> bumps;  // every bump crossed, in order
   std::string last;             // the node the packet ends at (or is dropped at)
   bool delivered = false;       // the destination is local at `last`
 };

@@ -97,7 +97,7 @@ struct Pki {
   std::map<std::string, TlsCredentialsPtr> leaves;
   std::vector<std::pair<Ipv4Address, std::string>> asked;  // (server, sni)
 
-  ServerCredentials resolver() {
+  ServerCredentialsResolver resolver() {
     return [this](const ScenarioServer& server, std::string_view sni) {
       asked.emplace_back(server.address, std::string(sni));
       auto& leaf = leaves[server.name];
