@@ -1,4 +1,5 @@
 #include "sim/tls-server-app.h"
+#include "net/key-log.h"
 
 #include <algorithm>
 #include <cctype>
@@ -120,6 +121,7 @@ TlsCredentialsPtr TlsServerApp::ChooseCredentials(ns3::Ipv4Address local, std::s
 bool TlsServerApp::CreateContext() {
   m_ctx.reset(SSL_CTX_new(TLS_server_method()));
   if (!m_ctx) return false;
+  attach_key_log(m_ctx.get());
   // No session tickets: they add randomness and state that no experiment here needs.
   SSL_CTX_set_options(m_ctx.get(), SSL_OP_NO_TICKET);
   SSL_CTX_set_num_tickets(m_ctx.get(), 0);
