@@ -87,10 +87,10 @@ struct BumpCrossing {
 };
 
 struct WorldPath {
-  std::vector<PathHop> hops;    // every router crossed, in order
+  std::vector<PathHop> hops;        // every router crossed, in order
   std::vector<BumpCrossing> bumps;  // every bump crossed, in order
-  std::string last;             // the node the packet ends at (or is dropped at)
-  bool delivered = false;       // the destination is local at `last`
+  std::string last;                 // the node the packet ends at (or is dropped at)
+  bool delivered = false;           // the destination is local at `last`
 };
 
 class World {
