@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <fstream>
 #include <functional>
 #include <map>
+#include <sstream>
 #include <string>
 
 #include "interceptor/default-targets.h"
@@ -567,4 +569,25 @@ BOOST_AUTO_TEST_CASE(missing_file_and_invalid_json) {
     BOOST_TEST(!r.ok(), text);
     if (!r.ok()) BOOST_TEST(r.message().starts_with("scenario odd.json: "), r.message());
   }
+}
+
+// The example in scenarios/README.md is a real scenario: it must keep parsing.
+BOOST_AUTO_TEST_CASE(readme_example_parses) {
+  std::ifstream in(std::filesystem::path(MITMLAB_SOURCE_DIR) / "scenarios" / "README.md");
+  BOOST_REQUIRE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  std::size_t begin = doc.find("```json\n");
+  BOOST_REQUIRE(begin != std::string::npos);
+  begin += 8;
+  std::size_t end = doc.find("```", begin);
+  BOOST_REQUIRE(end != std::string::npos);
+  auto parsed = parse_scenario(std::string_view(doc).substr(begin, end - begin), "README.md");
+  BOOST_REQUIRE_MESSAGE(parsed.ok(), (parsed.ok() ? std::string() : parsed.message()));
+  BOOST_TEST(parsed->name == "example");
+  BOOST_TEST(parsed->servers.size() == 201u);
+  BOOST_TEST(parsed->servers[1].name == "kz-001.kz.example");
+  BOOST_TEST((parsed->bumps[0].engine.schedule.active->front() == ScheduleInterval{0s, 2h}));
+  BOOST_TEST((parsed->jobs[0].at == Duration(5min)));
 }
