@@ -4,7 +4,9 @@
 
 #include <array>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <vector>
 
 #include "interceptor/siphash.h"
 #include "sim/scenario-reader.h"
@@ -22,6 +24,58 @@ constexpr std::array<std::pair<CertKind, std::string_view>, 7> kCertKindNames{{
     {CertKind::no_tls, "no-tls"},
     {CertKind::down, "down"},
 }};
+
+// nlohmann::json keeps the last of two equal keys in an object without a word. In a
+// scenario a repeated key is a mistake (two "delay"s: which one was meant?), so the parser
+// callback watches every object's keys and remembers where the first repeat is.
+class RepeatedKeyFinder {
+ public:
+  bool on_event(nlohmann::json::parse_event_t event, const nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    switch (event) {
+      case Event::object_start:
+        frames_.emplace_back();
+        break;
+      case Event::array_start:
+        frames_.emplace_back().array = true;
+        break;
+      case Event::key: {
+        Frame& frame = frames_.back();
+        frame.key = parsed.get<std::string>();
+        if (!frame.keys.insert(frame.key).second && !repeated) repeated = pointer();
+        break;
+      }
+      case Event::object_end:
+      case Event::array_end:
+        frames_.pop_back();
+        next_element();
+        break;
+      case Event::value:
+        next_element();
+        break;
+    }
+    return true;
+  }
+
+  std::optional<JsonPointer> repeated;
+
+ private:
+  struct Frame {
+    bool array = false;
+    std::size_t index = 0;       // arrays: the element being read
+    std::string key;             // objects: the key being read
+    std::set<std::string> keys;  // objects: the keys read so far
+  };
+  void next_element() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+  }
+  JsonPointer pointer() const {
+    JsonPointer p;
+    for (const Frame& f : frames_) p = f.array ? p / f.index : p / f.key;
+    return p;
+  }
+  std::vector<Frame> frames_;
+};
 
 }  // namespace
 
@@ -98,15 +152,24 @@ std::uint64_t derive_seed(std::uint64_t scenario_seed, std::string_view label) {
 Result<Scenario> parse_scenario(std::string_view json_text, std::string_view source_name) {
   try {
     nlohmann::json doc;
+    RepeatedKeyFinder repeats;
     try {
       // Comments are allowed: scenario files explain their choices.
-      doc = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/true,
-                                  /*ignore_comments=*/true);
+      doc = nlohmann::json::parse(
+          json_text,
+          [&repeats](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+            return repeats.on_event(event, parsed);
+          },
+          /*allow_exceptions=*/true, /*ignore_comments=*/true);
     } catch (const nlohmann::json::parse_error& e) {
       // e.what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
       std::string what = e.what();
       if (std::size_t p = what.find("] "); p != std::string::npos) what.erase(0, p + 2);
       return make_error("scenario {}: not valid JSON: {}", source_name, what);
+    }
+    if (repeats.repeated) {
+      scenario_fail(source_name, *repeats.repeated,
+                    fmt::format("key '{}' appears twice in one object", repeats.repeated->back()));
     }
     Scenario scenario;
     read_scenario_json(doc, source_name, scenario);

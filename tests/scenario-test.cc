@@ -564,6 +564,15 @@ BOOST_AUTO_TEST_CASE(missing_file_and_invalid_json) {
              invalid.message());
   BOOST_TEST(contains(invalid.message(), "line 3, column 12"), invalid.message());
 
+  // A repeated key would otherwise keep only its last value, silently.
+  auto repeated = parse_scenario(
+      R"({"name": "x", "start": "2019-07-21T10:00:00Z", "routers": [{"name": "r1", "address": "10.0.0.1"},
+          {"name": "r2", "address": "10.0.0.2", "name": "r3"}]})",
+      "twice.json");
+  BOOST_REQUIRE(!repeated.ok());
+  BOOST_TEST(repeated.message() ==
+             "scenario twice.json: key 'name' appears twice in one object at /routers/1/name");
+
   for (std::string_view text : {"", "[]", "null", "{\"name\": 5}", "{} trailing"}) {
     auto r = parse_scenario(text, "odd.json");
     BOOST_TEST(!r.ok(), text);
