@@ -600,3 +600,28 @@ BOOST_AUTO_TEST_CASE(readme_example_parses) {
   BOOST_TEST((parsed->bumps[0].engine.schedule.active->front() == ScheduleInterval{0s, 2h}));
   BOOST_TEST((parsed->jobs[0].at == Duration(5min)));
 }
+
+// Every field of the full example replaced by values of every other type: each parse ends in
+// a value or in one error naming the file and a pointer, never in an exception.
+BOOST_AUTO_TEST_CASE(odd_values_anywhere_give_errors_not_exceptions) {
+  const json full = json::parse(kFull, nullptr, true, true);
+  const std::vector<json> odd = {nullptr,       -1, 0, 1e300, "", "x", true, json::array(),
+                                 json::object()};
+  std::size_t errors = 0, parses = 0;
+  const json leaves = full.flatten();  // a named value: items() refers to it
+  for (const auto& [path, value] : leaves.items()) {
+    for (const json& replacement : odd) {
+      json doc = full;
+      doc[json::json_pointer(path)] = replacement;
+      std::optional<Result<Scenario>> result;
+      BOOST_CHECK_NO_THROW(result.emplace(parse_scenario(doc.dump(), "odd.json")));
+      ++parses;
+      if (!result || result->ok()) continue;
+      ++errors;
+      const std::string& m = result->message();
+      BOOST_TEST((m.starts_with("scenario odd.json: ") && contains(m, " at /")), path << ": " << m);
+    }
+  }
+  BOOST_TEST(parses > 1000u);
+  BOOST_TEST(errors > parses / 2);
+}
