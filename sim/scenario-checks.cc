@@ -161,9 +161,9 @@ class Checker {
   void check_links() {
     for (std::size_t i = 0; i < s_.links.size(); ++i) {
       const ScenarioLink& l = s_.links[i];
-      JsonPointer at = item("links", i) / "between";
-      std::size_t a = router(l.a, at / 0), b = router(l.b, at / 1);
-      if (a == b) fail(at, fmt::format("a link from router '{}' to itself", l.a));
+      JsonPointer at = item("links", i);
+      std::size_t a = router(l.a, at / "a"), b = router(l.b, at / "b");
+      if (a == b) fail(at / "b", fmt::format("a link from router '{}' to itself", l.a));
       auto [it, fresh] = links_.emplace(std::minmax(a, b), i);
       if (!fresh)
         fail(at, fmt::format("routers '{}' and '{}' are already linked by /links/{}", l.a, l.b,

@@ -18,10 +18,10 @@ namespace {
 constexpr std::array<std::pair<CertKind, std::string_view>, 7> kCertKindNames{{
     {CertKind::trusted, "trusted"},
     {CertKind::vhost, "vhost"},
-    {CertKind::self_signed, "self-signed"},
+    {CertKind::self_signed, "self_signed"},
     {CertKind::expired, "expired"},
-    {CertKind::unknown_root, "unknown-root"},
-    {CertKind::no_tls, "no-tls"},
+    {CertKind::unknown_root, "unknown_root"},
+    {CertKind::no_tls, "no_tls"},
     {CertKind::down, "down"},
 }};
 
