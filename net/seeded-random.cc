@@ -91,7 +91,11 @@ void SeededStream::fill(std::uint8_t* out, std::size_t n) {
 }
 
 SeededRandomGuard::SeededRandomGuard(ByteView seed) : stream_(seed) {
-  if (g_active != nullptr) throw std::logic_error("SeededRandomGuard: another guard is active");
+  if (g_active != nullptr) {
+    outer_stream_ = g_active;
+    g_active = &stream_;
+    return;
+  }
   previous_ = RAND_get_rand_method();
   g_active = &stream_;
   if (RAND_set_rand_method(&kSeededMethod) != 1) {
@@ -101,6 +105,10 @@ SeededRandomGuard::SeededRandomGuard(ByteView seed) : stream_(seed) {
 }
 
 SeededRandomGuard::~SeededRandomGuard() {
+  if (outer_stream_ != nullptr) {
+    g_active = outer_stream_;
+    return;
+  }
   RAND_set_rand_method(static_cast<const RAND_METHOD*>(previous_));
   g_active = nullptr;
 }

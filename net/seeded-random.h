@@ -32,8 +32,10 @@ class SeededStream {
   std::uint64_t drawn_ = 0;
 };
 
-// Installs the seeded stream as OpenSSL's RAND_METHOD for its lifetime. Guards do not
-// nest: constructing a second one while another lives throws std::logic_error.
+// Installs the seeded stream as OpenSSL's RAND_METHOD for its lifetime. Guards nest (strictly
+// LIFO): an inner guard's stream serves every draw while it lives, and the outer stream
+// resumes where it was, so a piece of work can be made independent of what ran before it
+// (a server's key from its own seed, inside a run seeded as a whole).
 class SeededRandomGuard {
  public:
   explicit SeededRandomGuard(ByteView seed);
@@ -47,7 +49,8 @@ class SeededRandomGuard {
 
  private:
   SeededStream stream_;
-  const void* previous_ = nullptr;  // the RAND_METHOD to restore
+  const void* previous_ = nullptr;        // the RAND_METHOD to restore (outermost guard)
+  SeededStream* outer_stream_ = nullptr;  // the enclosing guard's stream, if nested
 };
 
 }  // namespace mitmlab

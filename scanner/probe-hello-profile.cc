@@ -1,4 +1,5 @@
 #include "scanner/probe-hello-profile.h"
+#include "net/key-log.h"
 
 namespace mitmlab {
 
@@ -23,6 +24,7 @@ Result<ProbeHelloProfile> probe_hello_profile(std::string_view name) {
 Result<SslCtxPtr> make_probe_context(const ProbeHelloProfile& p) {
   SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx) return openssl_error("probe: SSL_CTX_new");
+  attach_key_log(ctx.get());
   // First: the level filters which suites may be offered.
   SSL_CTX_set_security_level(ctx.get(), p.security_level);
   if (p.min_version < kTls10 || p.max_version > kTls13 || p.min_version > p.max_version)

@@ -24,6 +24,8 @@ ScanRecord make_scan_record(const std::string& address, std::uint16_t port,
   r.test_outcome = test.outcome;
   r.test_alert = test.alert_name;
   r.chain_length = test.chain.size();
+  r.test_chain = test.chain;
+  r.control_chain = control.chain;
   if (!test.chain.empty()) {
     if (auto leaf = summarize_certificate(test.chain.front())) {
       r.leaf_subject = leaf->subject;

@@ -45,6 +45,10 @@ struct ScanRecord {
   unsigned retries = 0;          // test attempts beyond the first
   unsigned control_retries = 0;  // control attempts beyond the first
   std::string profile;           // the probe's hello profile
+  // The chains as sent (DER, leaf first) by the last test and control attempts. Not part of
+  // to_json(): the testbed writes them to certs/ and shows forged beside original.
+  std::vector<Bytes> test_chain;
+  std::vector<Bytes> control_chain;
 };
 
 // Fills the fields that come from the two probe results and the verdict.

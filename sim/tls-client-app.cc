@@ -1,4 +1,5 @@
 #include "sim/tls-client-app.h"
+#include "net/key-log.h"
 
 #include <cctype>
 #include <charconv>
@@ -66,6 +67,7 @@ void TlsClientApp::SetTrustStore(X509_STORE* store) {
 void TlsClientApp::StartApplication() {
   m_ctx.reset(SSL_CTX_new(TLS_client_method()));
   NS_ABORT_MSG_IF(!m_ctx, "SSL_CTX_new failed: " << drain_openssl_errors());
+  attach_key_log(m_ctx.get());
   SSL_CTX_set_options(m_ctx.get(), SSL_OP_NO_TICKET);
   SSL_CTX_set_session_cache_mode(m_ctx.get(), SSL_SESS_CACHE_OFF);
   if (m_maxTlsVersion == 12) SSL_CTX_set_max_proto_version(m_ctx.get(), TLS1_2_VERSION);

@@ -1,4 +1,5 @@
 #include "sim/tls-server-app.h"
+#include "net/key-log.h"
 
 #include <algorithm>
 #include <cctype>
@@ -106,6 +107,7 @@ void TlsServerApp::AddCredentials(const std::string& hostName, TlsCredentialsPtr
 bool TlsServerApp::CreateContext() {
   m_ctx.reset(SSL_CTX_new(TLS_server_method()));
   if (!m_ctx) return false;
+  attach_key_log(m_ctx.get());
   // No session tickets: they add randomness and state that no experiment here needs.
   SSL_CTX_set_options(m_ctx.get(), SSL_OP_NO_TICKET);
   SSL_CTX_set_num_tickets(m_ctx.get(), 0);

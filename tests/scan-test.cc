@@ -320,6 +320,11 @@ BOOST_AUTO_TEST_CASE(record_json) {
   BOOST_TEST(j["test"]["version"] == "0x0303");
   BOOST_TEST(j["control"]["leaf_sha256"] == to_hex(x509_sha256(p.bank.leaf.cert.get())));
   BOOST_TEST(j["profile"] == "zgrab2-2019");
+  BOOST_TEST(!j.contains("test_chain"), "chains stay out of the JSON line");
+  BOOST_TEST_REQUIRE(!records[0].test_chain.empty());
+  BOOST_TEST(records[0].test_chain.front() == x509_to_der(p.forged_bank->leaf.get()));
+  BOOST_TEST_REQUIRE(!records[0].control_chain.empty());
+  BOOST_TEST(records[0].control_chain.front() == x509_to_der(p.bank.leaf.cert.get()));
   // Virtual time: every delivery of the fake network takes 1 ms.
   BOOST_TEST(j["test"]["connect_ms"].get<double>() >= 1.0);
   BOOST_TEST(j["test"]["first_byte_ms"].get<double>() >= 1.0);

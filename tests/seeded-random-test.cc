@@ -148,7 +148,34 @@ BOOST_AUTO_TEST_CASE(guard_restores_openssl_randomness) {
   BOOST_TEST(free1 != seeded);
 }
 
-BOOST_AUTO_TEST_CASE(guards_do_not_nest) {
-  SeededRandomGuard guard(as_bytes("outer"));
-  BOOST_CHECK_THROW(SeededRandomGuard(as_bytes("inner")), std::logic_error);
+BOOST_AUTO_TEST_CASE(nested_guard_serves_its_own_stream_and_the_outer_one_resumes) {
+  // Reference: the outer stream's first 64 bytes, and the inner stream's first 32, alone.
+  Bytes outer_alone(64), inner_alone(32);
+  {
+    SeededRandomGuard guard(as_bytes("outer"));
+    RAND_bytes(outer_alone.data(), 64);
+  }
+  {
+    SeededRandomGuard guard(as_bytes("inner"));
+    RAND_bytes(inner_alone.data(), 32);
+  }
+  Bytes first(32), inner(32), second(32);
+  {
+    SeededRandomGuard outer(as_bytes("outer"));
+    RAND_bytes(first.data(), 32);
+    {
+      SeededRandomGuard nested(as_bytes("inner"));
+      RAND_bytes(inner.data(), 32);
+      BOOST_TEST(outer.bytes_drawn() == 32u, "the outer stream is untouched while nested");
+    }
+    RAND_bytes(second.data(), 32);
+  }
+  BOOST_TEST(inner == inner_alone);
+  BOOST_TEST((first == Bytes(outer_alone.begin(), outer_alone.begin() + 32)));
+  BOOST_TEST((second == Bytes(outer_alone.begin() + 32, outer_alone.end())),
+             "the outer stream resumes where it was");
+  // And the process is unseeded again afterwards.
+  Bytes free1(32);
+  RAND_bytes(free1.data(), 32);
+  BOOST_TEST(free1 != first);
 }

@@ -1,4 +1,5 @@
 #include "interceptor/tls/client-termination.h"
+#include "net/key-log.h"
 
 #include "interceptor/tls/tls-versions.h"
 
@@ -12,6 +13,7 @@ Result<ClientTermination> ClientTermination::create(const ServedChain& chain,
 
   SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
   if (!ctx) return openssl_error("ClientTermination: SSL_CTX_new");
+  attach_key_log(ctx.get());
   // Before the certificate: OpenSSL checks the leaf's key size against this level.
   SSL_CTX_set_security_level(ctx.get(), options.security_level);
   if (Status s = set_version_range(ctx.get(), options.min_version, options.max_version); !s)

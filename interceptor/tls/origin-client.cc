@@ -1,4 +1,5 @@
 #include "interceptor/tls/origin-client.h"
+#include "net/key-log.h"
 
 #include "interceptor/tls/tls-versions.h"
 #include "net/writer.h"
@@ -71,6 +72,7 @@ Result<OriginClient> OriginClient::create(const OriginHelloProfile& profile,
   c.captured_ = std::make_unique<Captured>();
   c.ctx_.reset(SSL_CTX_new(TLS_client_method()));
   if (!c.ctx_) return openssl_error("OriginClient: SSL_CTX_new");
+  attach_key_log(c.ctx_.get());
   if (Status s = configure(c.ctx_.get(), profile); !s)
     return make_error("OriginClient profile '{}': {}", profile.name, s.message());
   SSL_CTX_set_verify(c.ctx_.get(), SSL_VERIFY_NONE, nullptr);

@@ -1,0 +1,104 @@
+#include "sim/run-output.h"
+
+#include <fstream>
+#include <system_error>
+
+#include "net/openssl.h"
+#include "scanner/certificate-summary.h"
+
+namespace mitmlab {
+namespace {
+
+namespace fs = std::filesystem;
+
+// What a run writes; open() removes these so no stale file survives a rerun.
+const char* const kOwnedFiles[] = {"summary.json",   "summary.txt",   "ground_truth.jsonl",
+                                   "events.jsonl",   "scan.jsonl",    "trace.jsonl",
+                                   "fetch.jsonl",    "fingerprints.jsonl", "keylog.txt"};
+const char* const kOwnedDirs[] = {"certs", "pcap"};
+
+Status write_file(const fs::path& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) return make_error("cannot write {}", path.string());
+  f << text;
+  f.close();
+  if (!f) return make_error("error writing {}", path.string());
+  return Ok{};
+}
+
+}  // namespace
+
+Result<RunOutput> RunOutput::open(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return make_error("cannot create output directory {}: {}", dir.string(), ec.message());
+  for (const char* name : kOwnedFiles) {
+    fs::remove(dir / name, ec);
+    if (ec) return make_error("cannot remove stale {}: {}", (dir / name).string(), ec.message());
+  }
+  for (const char* name : kOwnedDirs) {
+    fs::remove_all(dir / name, ec);
+    if (ec) return make_error("cannot remove stale {}: {}", (dir / name).string(), ec.message());
+  }
+  return RunOutput(dir);
+}
+
+Status RunOutput::write_json(const std::string& name, const nlohmann::json& value) const {
+  return write_file(dir_ / name, value.dump(2) + "\n");
+}
+
+Status RunOutput::write_jsonl(const std::string& name, const std::vector<nlohmann::json>& lines) const {
+  std::string text;
+  for (const nlohmann::json& line : lines) {
+    text += line.dump();
+    text += '\n';
+  }
+  return write_file(dir_ / name, text);
+}
+
+Status RunOutput::write_text(const std::string& name, const std::string& text) const {
+  return write_file(dir_ / name, text);
+}
+
+void CertificateArchive::add(const std::vector<Bytes>& chain, const std::string& role,
+                             nlohmann::json context) {
+  if (chain.empty()) return;
+  auto leaf = summarize_certificate(chain.front());
+  if (!leaf) return;  // a chain that does not parse is recorded by its job, not archived
+  chains_.emplace(leaf->sha256, chain);
+  context["role"] = role;
+  context["leaf_sha256"] = leaf->sha256;
+  context["subject"] = leaf->subject;
+  context["issuer"] = leaf->issuer;
+  context["file"] = leaf->sha256.substr(0, 16) + ".pem";
+  std::string line = context.dump();
+  if (indexed_.insert(line).second) index_.push_back(std::move(context));
+}
+
+std::string CertificateArchive::file_of(const Bytes& leaf_der) const {
+  auto leaf = summarize_certificate(leaf_der);
+  if (!leaf || !chains_.contains(leaf->sha256)) return "";
+  return leaf->sha256.substr(0, 16) + ".pem";
+}
+
+Status CertificateArchive::write(const RunOutput& out) const {
+  std::error_code ec;
+  const fs::path dir = out.dir() / "certs";
+  fs::create_directories(dir, ec);
+  if (ec) return make_error("cannot create {}: {}", dir.string(), ec.message());
+  for (const auto& [sha, chain] : chains_) {
+    std::string pem;
+    for (const Bytes& der : chain) {
+      auto cert = x509_from_der(der);
+      if (!cert) continue;  // kept out of the PEM; the leaf parsed, so the file is not empty
+      if (auto s = summarize_certificate(der)) pem += "# subject: " + s->subject + "\n# issuer:  " + s->issuer + "\n";
+      pem += x509_to_pem(cert->get());
+    }
+    if (Status s = write_file(dir / (sha.substr(0, 16) + ".pem"), pem); !s) return s;
+  }
+  std::string index;
+  for (const nlohmann::json& line : index_) index += line.dump() + "\n";
+  return write_file(dir / "index.jsonl", index);
+}
+
+}  // namespace mitmlab

@@ -1,0 +1,33 @@
+// `mitmlab run`: simulate one scenario (sim/scenario.h) and write its results
+// (sim/run-output.h). Single-threaded and deterministic: OpenSSL's randomness is seeded for
+// the whole run and ns-3's RNG from the scenario seed, so the same scenario and seed give
+// byte-identical files, pcaps included. The tools (scanner/) are driven through the sim
+// transports exactly as the live commands drive them; ground truth (the bumps' event logs and
+// the installed routes) is only read afterwards, to score them.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "net/result.h"
+#include "sim/run-results.h"
+#include "sim/scenario.h"
+
+namespace mitmlab {
+
+struct RunOptions {
+  std::filesystem::path out;  // the output directory; required
+  bool pcap = false;          // pcap/<node>-<device>.pcap for every device
+  bool keylog = false;        // keylog.txt: NSS key log of every TLS connection
+  // Called with a one-line status now and then (job started, progress); may be empty.
+  std::function<void(const std::string&)> progress;
+};
+
+// Runs the scenario and writes every output file. The returned results are what the files
+// say (for the caller's human summary).
+Result<RunResults> run_scenario(const Scenario& scenario, const RunOptions& options);
+
+}  // namespace mitmlab
