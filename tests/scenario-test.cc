@@ -627,3 +627,16 @@ BOOST_AUTO_TEST_CASE(odd_values_anywhere_give_errors_not_exceptions) {
   BOOST_TEST(parses > 1000u);
   BOOST_TEST(errors > parses / 2);
 }
+
+// Every scenario file shipped in scenarios/ must load.
+BOOST_AUTO_TEST_CASE(shipped_scenarios_load) {
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           std::filesystem::path(MITMLAB_SOURCE_DIR) / "scenarios")) {
+    if (entry.path().extension() != ".json") continue;
+    ++files;
+    auto loaded = load_scenario(entry.path());
+    BOOST_TEST(loaded.ok(), entry.path().string() << ": " << (loaded.ok() ? "" : loaded.message()));
+  }
+  BOOST_TEST(files >= 1u);
+}
