@@ -98,6 +98,7 @@ struct ScenarioServer {
   CertKind kind = CertKind::trusted;
   std::string issuer;  // the fictional root that issues it ("" = the PKI's first root)
   std::uint16_t port = 443;
+  LinkProperties uplink;  // the server site's link to `attach` (a group's servers: the group's)
 };
 
 struct CertMix {
@@ -202,6 +203,13 @@ struct Scenario {
   ScenarioPki pki;
   std::vector<ScenarioJob> jobs;
 };
+
+// A seed for one named part of a scenario, stable across platforms and runs:
+// SipHash-2-4 keyed with the scenario seed (8 bytes little-endian, then 8 zero bytes) over
+// `label`. The parser uses "bump/<name>" (a bump's engine seed when its engine object has
+// none) and "group/<name>" (the order of a group's certificate kinds); other parts should
+// use their own prefix ("job/<name>", ...).
+std::uint64_t derive_seed(std::uint64_t scenario_seed, std::string_view label);
 
 // Reads and validates a scenario file. Errors read
 // "scenario <file>: <what> at <JSON pointer>" (e.g. "at /links/3/delay: expected ...").
