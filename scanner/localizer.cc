@@ -43,7 +43,8 @@ struct Localizer::Impl {
     std::unique_ptr<RawTcpSweep> raw;
     std::unique_ptr<SocketSweep> socket;
     std::optional<TraceSweep> failed;  // a sweep that could not start
-    RawKey key{};
+    RawKey key{};                      // raw: the sweep's entry in by_key
+    std::optional<ConnId> conn;        // socket: the sweep's entry in by_conn
 
     bool sweep_done() const {
       return failed || (raw && raw->done()) || (socket && socket->done());
@@ -134,10 +135,16 @@ void Localizer::Impl::advance(Timestamp now, std::size_t h) {
     if (run.socket) {
       for (LocalizerAction& a : run.socket->outbox()) actions.push_back(std::move(a));
       run.socket->outbox().clear();
-      if (auto conn = run.socket->connection()) by_conn[*conn] = h;
+      if (run.conn != run.socket->connection()) {
+        if (run.conn) by_conn.erase(*run.conn);
+        run.conn = run.socket->connection();
+        if (run.conn) by_conn[*run.conn] = h;
+      }
     }
     if (!run.sweep_done()) return;
     if (run.raw) by_key.erase(run.key);
+    if (run.conn) by_conn.erase(*run.conn);
+    run.conn.reset();
     if (!run.control_phase) {
       run.test = run.sweep_result();
       run.control_phase = true;
@@ -190,7 +197,7 @@ void Localizer::Impl::on_raw_icmp(Timestamp now, const Ipv4Packet& ip) {
   HostRun* run = raw_sweep(key);
   if (!run) return void(++counters.packets_ignored);
   std::size_t host = by_key.at(key);
-  run->raw->on_time_exceeded(now, ip.header.source, q);
+  if (!run->raw->on_time_exceeded(now, ip.header.source, q)) ++counters.packets_ignored;
   advance(now, host);
 }
 
@@ -198,10 +205,8 @@ SocketSweep* Localizer::Impl::socket_sweep(ConnId conn, std::size_t* host) {
   auto c = by_conn.find(conn);
   if (c == by_conn.end()) return nullptr;
   auto it = active.find(c->second);
-  if (it == active.end() || !it->second.socket || it->second.socket->connection() != conn) {
-    by_conn.erase(c);  // a connection the sweep has already let go of
+  if (it == active.end() || !it->second.socket || it->second.socket->connection() != conn)
     return nullptr;
-  }
   *host = c->second;
   return it->second.socket.get();
 }

@@ -155,18 +155,19 @@ void RawTcpSweep::collect(Timestamp now, const TcpSegment& segment) {
   if (!data.empty() || h.has(tcp_flag::kFin)) send_ack();  // in order or a duplicate ACK
 }
 
-void RawTcpSweep::on_time_exceeded(Timestamp, Ipv4Address from, const QuotedDatagram& quoted) {
-  if (state_ != State::sweeping && state_ != State::collecting) return;
+bool RawTcpSweep::on_time_exceeded(Timestamp, Ipv4Address from, const QuotedDatagram& quoted) {
+  if (state_ != State::sweeping && state_ != State::collecting) return false;
   // Only our hello segments were sent with a TTL that can expire on the way.
   if (quoted.tcp_seq && (seq_diff(*quoted.tcp_seq, ends_.isn + 1) < 0 ||
                          seq_diff(*quoted.tcp_seq, snd_nxt_) >= 0))
-    return;
+    return false;
   unsigned ttl = *ladder_.current();
   if (quoted.ip) {
     auto sent_with = static_cast<std::uint16_t>(quoted.ip->header.identification - ends_.id_base);
     if (ladder_.sent_at(sent_with)) ttl = sent_with;
   }
   ladder_.record_hop(ttl, from);
+  return true;
 }
 
 std::optional<Timestamp> RawTcpSweep::next_timeout() const {

@@ -52,8 +52,9 @@ class RawTcpSweep {
   void start(Timestamp now);  // sends the SYN
   // A segment from the host's address and port to our port.
   void on_tcp(Timestamp now, const TcpSegment& segment);
-  // A time-exceeded from `from` quoting a packet from our port to the host's port.
-  void on_time_exceeded(Timestamp now, Ipv4Address from, const QuotedDatagram& quoted);
+  // A time-exceeded from `from` quoting a packet from our port to the host's port; false
+  // when it is not about one of our hellos (ignored).
+  bool on_time_exceeded(Timestamp now, Ipv4Address from, const QuotedDatagram& quoted);
 
   std::optional<Timestamp> next_timeout() const;
   void on_timeout(Timestamp now);

@@ -19,7 +19,8 @@ nlohmann::json text_or_null(const std::string& s) {
 nlohmann::json hops_json(const std::vector<TraceHop>& hops) {
   nlohmann::json out = nlohmann::json::array();
   for (const TraceHop& h : hops)
-    out.push_back({{"ttl", h.ttl}, {"address", optional_json(h.address)}, {"answered", h.answered}});
+    out.push_back(
+        {{"ttl", h.ttl}, {"address", optional_json(h.address)}, {"answered", h.answered}});
   return out;
 }
 

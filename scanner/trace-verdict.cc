@@ -17,7 +17,8 @@ std::vector<TraceHop> merge_hops(const TraceSweep& test, const TraceSweep& contr
   std::map<unsigned, TraceHop> by_ttl;
   for (const TraceSweep* sweep : {&test, &control}) {
     for (const TraceHop& h : sweep->hops) {
-      TraceHop& merged = by_ttl.try_emplace(h.ttl, TraceHop{h.ttl, std::nullopt, false}).first->second;
+      TraceHop& merged =
+          by_ttl.try_emplace(h.ttl, TraceHop{h.ttl, std::nullopt, false}).first->second;
       if (h.address) merged.address = h.address;  // the control comes second and wins
       merged.answered = merged.answered || h.answered;
     }
@@ -49,7 +50,8 @@ void judge_trace(TraceResult& result) {
     result.verdict = std::string(trace_verdict::kNoInjection);
     return;
   }
-  result.verdict = std::string(n < m ? trace_verdict::kInjectedBeforeServer : trace_verdict::kAtServer);
+  result.verdict =
+      std::string(n < m ? trace_verdict::kInjectedBeforeServer : trace_verdict::kAtServer);
   result.hops_before_server = m - n;
   if (n > 0) result.hop_before = address_at(result.test, n - 1);
   result.hop_after = address_at(result.control, n);

@@ -8,7 +8,7 @@
 namespace mitmlab {
 
 SweepSettings sweep_settings(const LocalizerConfig& config, std::string sni) {
-  return {std::move(sni),         config.first_ttl, config.max_ttl,
+  return {std::move(sni),        config.first_ttl, config.max_ttl,
           config.rtt_multiplier, config.min_wait,  config.connect_timeout};
 }
 
@@ -33,9 +33,8 @@ std::optional<unsigned> TtlLadder::begin_next(Timestamp now) {
 
 Duration TtlLadder::wait() const {
   if (!result.rtt) return settings_.min_wait;
-  auto scaled = std::chrono::duration_cast<Duration>(
-      std::chrono::duration<double, std::nano>(settings_.rtt_multiplier *
-                                               static_cast<double>(result.rtt->count())));
+  auto scaled = std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::nano>(
+      settings_.rtt_multiplier * static_cast<double>(result.rtt->count())));
   return std::max(settings_.min_wait, scaled);
 }
 
@@ -65,15 +64,15 @@ void TtlLadder::fail(std::string why) {
 }
 
 Result<std::unique_ptr<ChainReader>> ChainReader::create(std::shared_ptr<ProbeContext> context,
-                                                         const std::string& sni,
-                                                         Timestamp now) {
+                                                         const std::string& sni, Timestamp now) {
   // The probe's own deadline is never checked; make it far enough not to matter in results.
   TlsProbeOptions options{sni, std::chrono::hours(24 * 365), ProbeStop::certificate};
   auto probe = TlsProbe::create(std::move(context), options, now);
   if (!probe) return probe.error();
   (*probe)->on_connected(now);
   Bytes hello = (*probe)->take_output();
-  if (hello.empty()) return make_error("localizer: the TLS probe made no ClientHello for SNI '{}'", sni);
+  if (hello.empty())
+    return make_error("localizer: the TLS probe made no ClientHello for SNI '{}'", sni);
   return std::unique_ptr<ChainReader>(new ChainReader(std::move(*probe), std::move(hello)));
 }
 
@@ -85,9 +84,7 @@ bool ChainReader::feed(Timestamp now, ByteView bytes) {
   return finished();
 }
 
-bool ChainReader::finished() const {
-  return probe_->done() || !probe_->result().chain.empty();
-}
+bool ChainReader::finished() const { return probe_->done() || !probe_->result().chain.empty(); }
 
 void ChainReader::fill(TraceSweep& sweep) const {
   const auto& chain = probe_->result().chain;

@@ -213,6 +213,52 @@ BOOST_DATA_TEST_CASE(silent_routers_and_lost_icmp_leave_null_hops, kModes, mode)
   BOOST_TEST(j.at("hops").at(1).at("address").is_null());
 }
 
+BOOST_DATA_TEST_CASE(a_reset_is_an_answer_without_a_chain, kModes, mode) {
+  FakePath net(kClient);
+  FakeHostPath p = path(8, 6, 4);
+  p.injector->reset = true;  // a censor that resets instead of forging
+  net.hosts["10.9.9.8"] = p;
+  TraceResult r = run_one(net, config(mode, {"10.9.9.8"}));
+  BOOST_TEST(r.verdict == "injected-before-server");
+  BOOST_TEST(r.injection_ttl == 4u);
+  BOOST_TEST(r.hops_before_server == 2u);
+  BOOST_TEST(r.test.leaf_sha256 == "");
+  BOOST_TEST(r.test.error == "");
+  BOOST_TEST(r.control.leaf_sha256 == pki().bank_sha256);
+  BOOST_TEST(to_json(r).at("test_leaf_sha256").is_null());
+}
+
+BOOST_DATA_TEST_CASE(a_late_time_exceeded, kModes, mode) {
+  FakePath net(kClient);
+  FakeHostPath p = path(9, 5);
+  p.slow_icmp[3] = 300ms;  // after the 200 ms wait: the sweep has moved on to TTL 4
+  net.hosts["10.9.9.9"] = p;
+  TraceResult r = run_one(net, config(mode, {"10.9.9.9"}));
+  BOOST_TEST(r.verdict == "no-injection");
+  BOOST_TEST(r.server_ttl == 5u);
+  if (mode == TraceMode::raw) {
+    // Credited to TTL 3 by the IP identification it quotes, not to the TTL being tried.
+    BOOST_TEST(hop(r.test.hops, 3) == router(9, 3));
+    BOOST_TEST(hop(r.test.hops, 4) == router(9, 4));
+  } else {
+    // Its connection was closed when the wait ended: the kernel drops it.
+    BOOST_TEST(!hop(r.test.hops, 3).has_value());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_lost_syn_is_sent_again) {
+  FakePath net(kClient);
+  FakeHostPath p = path(1, 3);
+  p.lose_syns = 2;  // the SYNs at 0 s and 1 s; the one at 3 s gets through
+  net.hosts["10.9.9.1"] = p;
+  auto c = config(TraceMode::raw, {"10.9.9.1"});
+  c.connect_timeout = 10s;
+  TraceResult r = run_one(net, c);
+  BOOST_TEST(r.verdict == "no-injection");
+  BOOST_TEST((r.test.rtt == Duration(6ms)));  // measured from the SYN that got through
+  BOOST_TEST(r.server_ttl == 3u);
+}
+
 BOOST_DATA_TEST_CASE(control_without_answer_is_unreachable, kModes, mode) {
   FakePath net(kClient);
   FakeHostPath p = path(5, 5, 3);
@@ -310,13 +356,18 @@ BOOST_AUTO_TEST_CASE(hostile_packets_are_ignored_in_raw_mode) {
   auto quoted_foreign = build_tcp_packet({.source = Ipv4Address(1, 2, 3, 4), .source_port = 40000,
                                           .destination = server, .destination_port = 443,
                                           .ttl = 1});
-  for (const Bytes& q : {quoted_other, quoted_foreign}) {
+  // Our ports, but a sequence number our hellos never had (our SYN's or someone forging).
+  auto quoted_wrong_seq = build_tcp_packet({.source = kClient, .source_port = 40000,
+                                            .destination = server, .destination_port = 443,
+                                            .seq = 9, .ttl = 1});
+  // At 15 ms: after our first hello (14 ms), before router 1's real answer (16 ms).
+  for (const Bytes& q : {quoted_other, quoted_foreign, quoted_wrong_seq}) {
     IcmpTimeExceeded body;
     body.quoted.bytes = ByteView(q).first(28);
     Ipv4Header ip;
     ip.source = Ipv4Address(6, 6, 6, 6);
     ip.destination = kClient;
-    net.inject(20ms, build_icmp_packet(ip, body));
+    net.inject(15ms, build_icmp_packet(ip, body));
   }
   // A time exceeded whose quote is cut inside the IPv4 header.
   IcmpTimeExceeded cut;
@@ -335,7 +386,7 @@ BOOST_AUTO_TEST_CASE(hostile_packets_are_ignored_in_raw_mode) {
   BOOST_TEST(r.verdict == "injected-before-server");
   BOOST_TEST(r.hops_before_server == 2u);
   for (const auto& h : r.hops) BOOST_TEST(h.address != Ipv4Address(6, 6, 6, 6));
-  BOOST_TEST(counters.packets_ignored - clean.packets_ignored == 10u);
+  BOOST_TEST(counters.packets_ignored - clean.packets_ignored == 11u);
 }
 
 BOOST_AUTO_TEST_CASE(socket_reports_about_unknown_connections_are_ignored) {

@@ -64,6 +64,12 @@ void FakePath::perform(Timestamp now, const LocalizerAction& action) {
   }
 }
 
+Timestamp FakePath::icmp_time(const FakeHostPath& path, Timestamp now, unsigned distance) const {
+  auto slow = path.slow_icmp.find(distance);
+  return now + 2 * distance * hop_delay +
+         (slow == path.slow_icmp.end() ? Duration{} : slow->second);
+}
+
 bool FakePath::icmp_from(FakeHostPath& path, unsigned distance) {
   const auto& router = path.routers.at(distance - 1);
   if (!router) return false;
@@ -108,7 +114,8 @@ Bytes time_exceeded(Ipv4Address router, Ipv4Address client, ByteView original) {
 }  // namespace
 
 void FakePath::deliver_raw(Timestamp at, Bytes packet) {
-  schedule(at, [packet = std::move(packet)](Localizer& l, Timestamp now) { l.on_packet(now, packet); });
+  schedule(at,
+           [packet = std::move(packet)](Localizer& l, Timestamp now) { l.on_packet(now, packet); });
 }
 
 void FakePath::perform_raw(Timestamp now, const Bytes& datagram) {
@@ -147,12 +154,17 @@ void FakePath::perform_raw(Timestamp now, const Bytes& datagram) {
   const std::uint64_t key = tcp.source_port;
   if (tcp.has(tcp_flag::kSyn)) {
     BOOST_TEST_REQUIRE(ip.ttl == 64u);
+    if (path.lose_syns > 0) {
+      --path.lose_syns;
+      return;
+    }
     auto conn = std::make_unique<Conn>();
     conn->host = host_it->first;
     conn->client_port = tcp.source_port;
     conn->rcv_nxt = tcp.seq + 1;
     if (path.refuse) {
-      deliver_raw(back_from_server, segment_to_client(*conn, tcp_flag::kRst | tcp_flag::kAck, 0, {}));
+      deliver_raw(back_from_server,
+                  segment_to_client(*conn, tcp_flag::kRst | tcp_flag::kAck, 0, {}));
       return;
     }
     const std::uint32_t isn = 0x10000000u + tcp.source_port * 7919u;
@@ -183,11 +195,17 @@ void FakePath::perform_raw(Timestamp now, const Bytes& datagram) {
   switch (reach.kind) {
     case Reach::router:
       if (icmp_from(path, reach.distance))
-        deliver_raw(now + 2 * reach.distance * hop_delay,
+        deliver_raw(icmp_time(path, now, reach.distance),
                     time_exceeded(*path.routers[reach.distance - 1], client_, datagram));
       return;
     case Reach::injector:
       conn.rcv_nxt = tcp.seq + static_cast<std::uint32_t>(payload.size());
+      if (path.injector->reset) {  // it resets both ends
+        deliver_raw(now + 2 * reach.distance * hop_delay,
+                    segment_to_client(conn, tcp_flag::kRst | tcp_flag::kAck, conn.snd_nxt, {}));
+        conns_.erase(it);
+        return;
+      }
       send_stream(conn, conn.box->take_output(), now + 2 * reach.distance * hop_delay);
       return;
     case Reach::server:
@@ -247,10 +265,18 @@ void FakePath::perform_socket(Timestamp now, const LocalizerAction& action) {
       case Reach::router:
         if (icmp_from(path, reach.distance)) {
           IcmpReport report{*path.routers[reach.distance - 1], 11, 0};
-          schedule(at, to_live(id, [id, report](Localizer& l, Timestamp t) { l.on_icmp(t, id, report); }));
+          schedule(
+              icmp_time(path, now, reach.distance),
+              to_live(id, [id, report](Localizer& l, Timestamp t) { l.on_icmp(t, id, report); }));
         }
         return;
-      case Reach::injector: out = conn.box->take_output(); break;
+      case Reach::injector:
+        if (path.injector->reset) {
+          schedule(at, to_live(id, [id](Localizer& l, Timestamp t) { l.on_reset(t, id); }));
+          return;
+        }
+        out = conn.box->take_output();
+        break;
       case Reach::server:
         if (!path.answers_hellos) return;
         ++hellos_at_server;

@@ -29,6 +29,7 @@ struct FakeInjector {
   unsigned distance = 0;  // n: sees packets that left us with TTL >= n
   std::string sni;        // the hellos it answers
   std::shared_ptr<const SniTestServerContexts> tls;
+  bool reset = false;  // answers with a RST (as the host) instead of a TLS flight
 };
 
 struct FakeHostPath {
@@ -40,6 +41,8 @@ struct FakeHostPath {
   bool dead = false;               // never answers anything (connect times out)
   bool answers_hellos = true;      // false: the handshake works, the hello is swallowed
   std::map<unsigned, int> lose_icmp;  // router distance -> how many of its ICMPs to lose first
+  std::map<unsigned, Duration> slow_icmp;  // router distance -> extra delay of its ICMPs
+  int lose_syns = 0;                  // raw mode: how many of our SYNs to lose first
   unsigned distance() const { return static_cast<unsigned>(routers.size()) + 1; }
 };
 
@@ -75,6 +78,7 @@ class FakePath {
   };
   Reach walk(FakeHostPath& path, Conn& conn, unsigned ttl, ByteView payload);
   bool icmp_from(FakeHostPath& path, unsigned distance);  // false: lost or silent
+  Timestamp icmp_time(const FakeHostPath& path, Timestamp now, unsigned distance) const;
   void deliver_raw(Timestamp at, Bytes packet);
 
   Ipv4Address client_;
