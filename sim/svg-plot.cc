@@ -129,7 +129,8 @@ std::string render_svg(const BarChart& c) {
   for (const BarSeries& s : c.series)
     for (std::size_t i = 0; i < n; ++i) all.push_back(i < s.values.size() ? s.values[i] : 0);
   const double max = all.empty() ? 0 : *std::max_element(all.begin(), all.end());
-  const std::vector<double> ticks = value_ticks(max, all_integral(all));
+  // Headroom above the longest bar for its value label.
+  const std::vector<double> ticks = value_ticks(max * 1.1, all_integral(all));
   const double top_value = ticks.back() > 0 ? ticks.back() : 1;
 
   std::size_t longest = 0;
@@ -170,7 +171,9 @@ std::string render_svg(const BarChart& c) {
 
   const double span = c.horizontal ? bottom - top : right - left;
   const double band = span / static_cast<double>(n);
-  const double bar = band * 0.8 / static_cast<double>(k);
+  // Bars at most 60 px thick: a lone category would otherwise fill the whole plot.
+  const double bar = std::min(band * 0.8 / static_cast<double>(k), 60.0);
+  const double group = bar * static_cast<double>(k);
   const bool rotate = !c.horizontal && (n > 12 || static_cast<double>(longest) * 6.5 > band);
   for (std::size_t i = 0; i < n; ++i) {
     const double band_start = (c.horizontal ? top : left) + band * static_cast<double>(i);
@@ -186,7 +189,7 @@ std::string render_svg(const BarChart& c) {
     for (std::size_t j = 0; j < c.series.size(); ++j) {
       const BarSeries& s = c.series[j];
       const double v = i < s.values.size() ? s.values[i] : 0;
-      const double offset = band_start + band * 0.1 + bar * static_cast<double>(j);
+      const double offset = band_start + (band - group) / 2 + bar * static_cast<double>(j);
       const double p = value_pos(v), zero = value_pos(0);
       const std::string label = fmt::format("{}{}: {}", s.name.empty() ? "" : s.name + ", ", c.categories[i], number(v));
       if (c.horizontal)
@@ -246,7 +249,8 @@ std::string render_svg(const TimeChart& c) {
     return left + (right - left) * static_cast<double>(t - t0) / static_cast<double>(t1 - t0);
   };
 
-  const std::vector<double> ticks = value_ticks(*std::max_element(values.begin(), values.end()), all_integral(values));
+  const std::vector<double> ticks =
+      value_ticks(*std::max_element(values.begin(), values.end()) * 1.05, all_integral(values));
   const double top_value = ticks.back() > 0 ? ticks.back() : 1;
   auto y_of = [&](double v) { return bottom - (bottom - top) * v / top_value; };
   for (double t : ticks) {
@@ -299,8 +303,10 @@ std::string render_svg(const TimeChart& c) {
                        s.dashed ? ";stroke-dasharray:5 3" : "");
     for (const TimePoint& p : s.points) {
       const Seconds at = std::chrono::floor<std::chrono::seconds>(p.time);
-      out += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" style=\"fill:{}\"><title>{}</title></circle>\n",
-                         px(x_of(at.time_since_epoch().count())), px(y_of(p.value)), col,
+      // Dashed series get rings, so a point hidden under another series' dot still shows.
+      out += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"{}\" style=\"{}\"><title>{}</title></circle>\n",
+                         px(x_of(at.time_since_epoch().count())), px(y_of(p.value)), s.dashed ? 5 : 3,
+                         s.dashed ? fmt::format("fill:none;stroke:{};stroke-width:1.5", col) : "fill:" + col,
                          xml_escape(fmt::format("{}, {} {}: {}", s.name, date_text(at), clock_text(at),
                                                 number(p.value))));
     }
