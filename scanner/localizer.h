@@ -114,6 +114,14 @@ struct IcmpReport {
 
 using LocalizerAction = std::variant<ConnectAction, SendAction, CloseAction, RawPacketAction>;
 
+// What the localizer ignored, for tests and the driver's log: hostile or stray input is
+// counted, never asserted.
+struct LocalizerCounters {
+  std::uint64_t packets_ignored = 0;  // raw: unparsable, not for us, or for no live sweep
+  std::uint64_t reports_ignored = 0;  // about unknown or finished connections, wrong mode
+  std::size_t max_active = 0;         // hosts swept at once; never above concurrency
+};
+
 class Localizer {
  public:
   static Result<std::unique_ptr<Localizer>> create(LocalizerConfig config);
@@ -140,6 +148,7 @@ class Localizer {
   std::vector<TraceResult> take_results();
   bool done() const;
   const LocalizerConfig& config() const;
+  const LocalizerCounters& counters() const;
 
  private:
   struct Impl;
