@@ -102,7 +102,7 @@ std::vector<std::string> explain_scan_score(const ScanJobResult& job, const RunR
   for (const HijackedFlow& h : job.hijacks)
     if (h.client == job.vantage_address) truth[{h.server.to_string(), h.server_port, h.sni}].push_back(&h);
   if (truth.empty()) {
-    out.push_back(fmt::format("'{}' has {} false positives and {} false negatives, but the run recorded no "
+    out.push_back(fmt::format("'{}' has {} false-positive and {} false-negative records, but the run recorded no "
                               "hijacked flows for it, so they cannot be told apart here",
                               job.name, s.false_positives, s.false_negatives));
     return out;

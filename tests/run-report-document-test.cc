@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE run_report_document
 #include <boost/test/unit_test.hpp>
 
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -395,4 +396,47 @@ BOOST_AUTO_TEST_CASE(every_published_figure_has_a_unique_id_and_a_source) {
   BOOST_TEST(format_count(6736) == "6,736");
   BOOST_TEST(format_count(1234567) == "1,234,567");
   BOOST_TEST(format_count(340.5) == "340.5");
+}
+
+BOOST_AUTO_TEST_CASE(every_kind_of_figure_is_measured_and_missing_jobs_are_said) {
+  auto spec = parse_report_spec(nlohmann::json::parse(R"({"figures": {
+      "trusted_hosts": {"job": "scan-kz"},
+      "atlas_probes_intercepted": {"jobs": ["scan-kz", "scan-us"]},
+      "median_intercepted_while_active": {"jobs": ["scan-kz", "scan-us"]},
+      "targeted_names": {"job": "scan-kz"},
+      "hops_before_server_3_or_4": {"job": "trace-raw"},
+      "us_intercepted_after_pause": {"job": "scan-later"}
+    }})"),
+                                "kinds.json");
+  BOOST_TEST_REQUIRE(spec.ok(), (spec.ok() ? "" : spec.message()));
+  std::map<std::string, nlohmann::json> by_id;
+  for (const nlohmann::json& f : figures_json(evaluate_figures(sample_run(), *spec)))
+    by_id[f["id"].get<std::string>()] = f;
+  auto text = [&](const char* id, const char* which) {
+    const nlohmann::json& v = by_id.at(id)[which];
+    return v.is_null() ? std::string("null") : v["text"].get<std::string>();
+  };
+  BOOST_TEST(text("trusted_hosts", "measured") == "4 of 4 (100.0%); judged trusted by the scan");
+  BOOST_TEST(text("trusted_hosts", "truth") == "null");
+  BOOST_TEST(by_id["trusted_hosts"].contains("truth_note"));
+  BOOST_TEST(text("atlas_probes_intercepted", "measured") == "2 of 2 (100.0%); scan jobs");
+  BOOST_TEST(text("median_intercepted_while_active", "measured") == "1.5 of 3 (50.0%); median of 2 scans");
+  BOOST_TEST(text("targeted_names", "measured") == "1 of 1 (100.0%); SNI values");
+  BOOST_TEST(text("targeted_names", "truth") == "1 of 1 (100.0%); SNI values");
+  BOOST_TEST(text("hops_before_server_3_or_4", "measured") == "2 of 2 (100.0%); mostly 3 hops (2 hosts)");
+  BOOST_TEST(text("hops_before_server_3_or_4", "truth") == "3 of 3 (100.0%); mostly 3 hops (3 hosts)");
+  BOOST_TEST(by_id["us_intercepted_after_pause"]["missing"] == "job 'scan-later' has no results in this run");
+  BOOST_TEST(by_id["us_intercepted_after_pause"]["measured"].is_null());
+  BOOST_TEST(by_id["kz_intercepted"]["missing"] == "not measured by this scenario");
+  BOOST_TEST(by_id["us_intercepted"]["measured"].is_null());
+}
+
+BOOST_AUTO_TEST_CASE(without_recorded_hijacks_the_misses_are_counted_not_invented) {
+  RunResults run = sample_run();
+  run.scans[0].hijacks.clear();  // the score was computed from them; the report only sees counts
+  const nlohmann::json summary = report_summary_json(run, sample_spec());
+  BOOST_TEST_REQUIRE(summary["explanations"]["scan-kz"].size() == 1u);
+  BOOST_TEST(summary["explanations"]["scan-kz"][0].get<std::string>().find(
+                 "1 false-positive and 1 false-negative records, but the run recorded no hijacked flows") !=
+             std::string::npos);
 }
