@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <filesystem>
+#include <system_error>
 #include <map>
 #include <set>
 
@@ -391,6 +393,17 @@ std::string report_markdown(const RunResults& results, const ReportSpec& spec) {
 
 std::string report_html(const RunResults& results, const ReportSpec& spec) {
   return build_run_report(results, spec).html;
+}
+
+Status write_run_report(const RunOutput& out, const RunResults& results, const ReportSpec& spec) {
+  const RunReport report = build_run_report(results, spec);
+  std::error_code ec;
+  std::filesystem::create_directories(out.dir() / "plots", ec);
+  if (ec) return make_error("cannot create {}: {}", (out.dir() / "plots").string(), ec.message());
+  for (const auto& [file, svg] : report.plots)
+    if (Status s = out.write_text(file, svg); !s) return s;
+  if (Status s = out.write_text("report.md", report.markdown); !s) return s;
+  return out.write_text("report.html", report.html);
 }
 
 nlohmann::json report_summary_json(const RunResults& results, const ReportSpec& spec) {

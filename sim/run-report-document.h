@@ -14,7 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/result.h"
 #include "sim/report-spec.h"
+#include "sim/run-output.h"
 #include "sim/run-results.h"
 
 namespace mitmlab {
@@ -29,6 +31,9 @@ struct RunReport {
 RunReport build_run_report(const RunResults& results, const ReportSpec& spec);
 std::string report_markdown(const RunResults& results, const ReportSpec& spec);
 std::string report_html(const RunResults& results, const ReportSpec& spec);
+
+// Writes report.md, report.html and plots/*.svg into the run's directory.
+Status write_run_report(const RunOutput& out, const RunResults& results, const ReportSpec& spec);
 
 // For summary.json: {"figures": figures_json(...), "explanations": {job name: [sentences]}}
 // (every scan and trace job has an entry; empty when all its scores are 1.0).

@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE run_report_document
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -11,6 +13,7 @@
 #include "sim/lab-pki.h"
 #include "sim/published-figures.h"
 #include "sim/report-spec.h"
+#include "sim/run-output.h"
 #include "sim/run-report-document.h"
 #include "sim/run-scoring.h"
 #include "sim/svg-plot.h"
@@ -439,4 +442,26 @@ BOOST_AUTO_TEST_CASE(without_recorded_hijacks_the_misses_are_counted_not_invente
   BOOST_TEST(summary["explanations"]["scan-kz"][0].get<std::string>().find(
                  "1 false-positive and 1 false-negative records, but the run recorded no hijacked flows") !=
              std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(written_report_links_plots_that_exist) {
+  const auto dir = std::filesystem::temp_directory_path() / "mitmlab-run-report-document-test";
+  std::filesystem::remove_all(dir);
+  auto out = RunOutput::open(dir);
+  BOOST_TEST_REQUIRE(out.ok());
+  BOOST_TEST_REQUIRE(write_run_report(*out, sample_run(), sample_spec()).ok());
+  BOOST_TEST(std::filesystem::exists(dir / "report.html"));
+  std::ifstream md(dir / "report.md");
+  const std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  std::size_t links = 0;
+  for (std::size_t at = text.find("](plots/"); at != std::string::npos; at = text.find("](plots/", at + 1), ++links) {
+    const std::string file = text.substr(at + 2, text.find(')', at) - at - 2);
+    BOOST_TEST(std::filesystem::exists(dir / file), file);
+  }
+  BOOST_TEST(links == 3u);
+  // A rerun removes plots the previous run left.
+  std::ofstream(dir / "plots" / "stale.svg") << "<svg/>";
+  BOOST_TEST_REQUIRE(RunOutput::open(dir).ok());
+  BOOST_TEST(!std::filesystem::exists(dir / "plots"));
+  std::filesystem::remove_all(dir);
 }
