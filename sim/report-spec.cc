@@ -4,6 +4,7 @@
 #include <initializer_list>
 
 #include "sim/published-figures.h"
+#include "sim/scenario.h"
 
 namespace mitmlab {
 namespace {

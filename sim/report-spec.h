@@ -22,9 +22,10 @@
 #include <nlohmann/json.hpp>
 
 #include "net/result.h"
-#include "sim/scenario.h"
 
 namespace mitmlab {
+
+struct ScenarioJob;  // sim/scenario.h, which may hold a ReportSpec: no include either way
 
 struct FigureBinding {
   std::string figure;             // a PublishedFigure id

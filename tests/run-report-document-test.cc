@@ -16,6 +16,7 @@
 #include "sim/run-output.h"
 #include "sim/run-report-document.h"
 #include "sim/run-scoring.h"
+#include "sim/scenario.h"
 #include "sim/svg-plot.h"
 
 using namespace mitmlab;
