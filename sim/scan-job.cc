@@ -38,6 +38,7 @@ Result<std::unique_ptr<ScanJob>> ScanJob::create(const ScenarioJob& job, Ipv4Add
   if (!scan) return make_error("job '{}': {}", job.name, scan.message());
   ScanJob* raw = self.get();
   SimScanOptions options;
+  options.on_record = [raw](const ScanRecord&) { raw->m_recordTimes.push_back(now()); };
   options.on_done = [raw] {
     raw->m_done = true;
     raw->m_finished = now();
@@ -67,6 +68,7 @@ ScanJobResult ScanJob::Outcome() const {
   r.control_sni = m_job->scan.control_sni;
   r.hosts = m_hosts;
   r.records = m_driver->records();
+  r.record_times = m_recordTimes;
   r.timing = {m_started, m_done ? m_finished : now(), m_done};
   return r;
 }

@@ -43,6 +43,7 @@ class ScanJob {
   std::unique_ptr<SimScanDriver> m_driver;
   std::function<void()> m_onDone;
   Timestamp m_started{}, m_finished{};
+  std::vector<Timestamp> m_recordTimes;  // when each record completed
   bool m_done = false;
 };
 

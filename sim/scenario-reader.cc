@@ -65,7 +65,7 @@ class Reader {
     const JsonPointer root;
     check_keys(doc, root,
                {"name", "description", "start", "seed", "end", "defaults", "routers", "links",
-                "bumps", "vantages", "servers", "server_groups", "pki", "jobs"});
+                "bumps", "vantages", "servers", "server_groups", "pki", "jobs", "report"});
     s_.name = text(required(doc, root, "name"), root / "name");
     if (!std::all_of(s_.name.begin(), s_.name.end(),
                      [](char c) { return c == '.' || c == '_' || is_label_char(c); }) ||

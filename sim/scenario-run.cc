@@ -20,6 +20,7 @@
 #include "sim/fingerprint-job.h"
 #include "sim/host-selection.h"
 #include "sim/run-output.h"
+#include "sim/run-report-document.h"
 #include "sim/run-report.h"
 #include "sim/scan-job.h"
 #include "sim/server-pki.h"
@@ -308,32 +309,34 @@ Result<RunResults> Runner::Collect() {
   r.seed = s_.seed;
   r.start = s_.start;
   r.sim_seconds = seconds_of(sim_now());
+  r.description = s_.description;
   const std::vector<HijackedFlow> hijacks = Hijacks();
-  auto during = [&](const JobTiming& t) {
+  // The bumps' hijacks of one vantage's flows while a job ran: that job's ground truth.
+  auto during = [&](const JobTiming& t, Ipv4Address vantage) {
     std::vector<HijackedFlow> in;
     for (const HijackedFlow& h : hijacks)
-      if (h.time >= t.started && h.time <= t.finished) in.push_back(h);
+      if (h.client == vantage && h.time >= t.started && h.time <= t.finished) in.push_back(h);
     return in;
   };
   for (const JobSlot& slot : jobs_) {
     r.job_order.push_back(slot.spec->name);
     if (slot.scan) {
       ScanJobResult result = slot.scan->Outcome();
-      result.score = score_scan(result.records, result.vantage_address, during(result.timing));
+      result.hijacks = during(result.timing, result.vantage_address);
+      result.score = score_scan(result.records, result.vantage_address, result.hijacks);
       r.scans.push_back(std::move(result));
     } else if (slot.trace) {
       TraceJobResult result = slot.trace->Outcome();
       for (const TraceResult& t : result.results)
         if (auto host = Ipv4Address::parse(t.host.address))
           result.paths[*host] = TruthPath(result.vantage, *host);
-      result.score = score_trace(result.results, result.vantage_address, result.sni, during(result.timing),
-                                 result.paths);
+      result.hijacks = during(result.timing, result.vantage_address);
+      result.score = score_trace(result.results, result.vantage_address, result.sni, result.hijacks, result.paths);
       r.traces.push_back(std::move(result));
     } else if (slot.fetch) {
       FetchJobResult result = slot.fetch->Outcome();
-      const Ipv4Address vantage = VantageAddress(result.vantage);
-      for (const HijackedFlow& h : during(result.timing))
-        if (h.client == vantage && h.server == result.server_address && h.sni == result.sni)
+      for (const HijackedFlow& h : during(result.timing, VantageAddress(result.vantage)))
+        if (h.server == result.server_address && h.sni == result.sni)
           result.truth_hijacked = true;
       r.fetches.push_back(std::move(result));
     } else if (slot.fingerprint) {
@@ -351,6 +354,7 @@ Result<RunResults> Runner::Collect() {
     if (bump.engine) {
       b.counters = bump.engine->counters();
       b.events = bump.engine->events().size();
+      b.schedule = bump.engine->config().schedule;
     }
     r.bumps.push_back(std::move(b));
   }
@@ -362,7 +366,10 @@ Status Runner::Write(const RunResults& r) {
   if (!out) return out.error();
   // open() cleared pcap/; the pcaps of this run were already written there by ns-3 while it
   // ran, so open the directory before the simulation (see run_scenario) and only write here.
-  if (Status st = out->write_json("summary.json", summary_json(r)); !st) return st;
+  nlohmann::json summary = summary_json(r);
+  summary["report"] = report_summary_json(r, s_.report);
+  if (Status st = out->write_json("summary.json", summary); !st) return st;
+  if (Status st = write_run_report(*out, r, s_.report); !st) return st;
   if (Status st = out->write_text("summary.txt", describe_run(r)); !st) return st;
 
   std::vector<nlohmann::json> scan_lines, trace_lines, fetch_lines, hello_lines, truth_lines, event_lines;

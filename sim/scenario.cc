@@ -178,6 +178,12 @@ Result<Scenario> parse_scenario(std::string_view json_text, std::string_view sou
     Scenario scenario;
     read_scenario_json(doc, source_name, scenario);
     check_scenario(source_name, scenario);
+    if (doc.contains("report")) {
+      auto report = parse_report_spec(doc.at("report"), source_name);
+      if (!report) return report.error();
+      if (Status st = check_report_spec(*report, scenario.jobs, source_name); !st) return st.error();
+      scenario.report = std::move(*report);
+    }
     return scenario;
   } catch (const ScenarioFault& fault) {
     return fault.error;

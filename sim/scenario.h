@@ -21,6 +21,7 @@
 #include "net/clock.h"
 #include "net/ipv4-address.h"
 #include "net/result.h"
+#include "sim/report-spec.h"
 
 namespace mitmlab {
 
@@ -202,6 +203,7 @@ struct Scenario {
   std::vector<ScenarioServer> servers;
   ScenarioPki pki;
   std::vector<ScenarioJob> jobs;
+  ReportSpec report;  // which jobs measure which published figure (sim/report-spec.h)
 };
 
 // A seed for one named part of a scenario, stable across platforms and runs:

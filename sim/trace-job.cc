@@ -40,6 +40,7 @@ Result<std::unique_ptr<TraceJob>> TraceJob::create(const ScenarioJob& job, std::
 
   TraceJob* raw = self.get();
   SimTraceOptions options;
+  options.on_result = [raw](const TraceResult&) { raw->m_resultTimes.push_back(now()); };
   options.on_done = [raw] {
     if (raw->m_done) return;
     raw->m_done = true;
@@ -83,6 +84,7 @@ TraceJobResult TraceJob::Outcome() const {
   r.sni = m_job->trace.sni;
   r.control_sni = m_job->trace.control_sni;
   r.results = Results();
+  r.result_times = m_resultTimes;
   r.timing = {m_started, m_done ? m_finished : now(), m_done};
   return r;
 }

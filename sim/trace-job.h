@@ -40,6 +40,7 @@ class TraceJob {
   std::unique_ptr<SimSocketTraceDriver> m_socket;
   std::function<void()> m_onDone;
   Timestamp m_started{}, m_finished{};
+  std::vector<Timestamp> m_resultTimes;  // when each host's result completed
   bool m_done = false;
 };
 
