@@ -1,9 +1,5 @@
 #include "sim/chain-topology.h"
 
-#include <ns3/boolean.h>
-#include <ns3/config.h>
-#include <ns3/double.h>
-#include <ns3/global-value.h>
 #include <ns3/internet-stack-helper.h>
 #include <ns3/ipv4-address-helper.h>
 #include <ns3/ipv4-static-routing-helper.h>
@@ -12,15 +8,14 @@
 #include <ns3/nstime.h>
 #include <ns3/point-to-point-helper.h>
 #include <ns3/string.h>
-#include <ns3/uinteger.h>
+
+#include "sim/ns3-defaults.h"
 
 namespace mitmlab {
 
 ChainTopology BuildChainTopology(std::shared_ptr<PacketProcessor> processor) {
   using namespace ns3;
-  GlobalValue::Bind("ChecksumEnabled", BooleanValue(true));
-  Config::SetDefault("ns3::TcpSocket::SegmentSize", UintegerValue(1448));
-  Config::SetDefault("ns3::TcpSocketBase::MaxSegLifetime", DoubleValue(1.0));
+  ApplyNs3Defaults();
 
   ChainTopology topo;
   topo.nodes.Create(6);

@@ -53,6 +53,7 @@ Bytes HttpBody(std::uint64_t size) {
 struct TlsServerApp::Session {
   ns3::Ptr<ns3::Socket> socket;
   ns3::Address peer;
+  ns3::Ipv4Address local;  // the address the client connected to
   SslPtr ssl;
   BIO* rbio = nullptr;  // owned by ssl
   BIO* wbio = nullptr;  // owned by ssl
@@ -104,6 +105,19 @@ void TlsServerApp::AddCredentials(const std::string& hostName, TlsCredentialsPtr
   m_credentials[Lower(hostName)] = std::move(credentials);
 }
 
+void TlsServerApp::SetCredentialsResolver(CredentialsResolver resolver) { m_resolver = std::move(resolver); }
+
+TlsCredentialsPtr TlsServerApp::ChooseCredentials(ns3::Ipv4Address local, std::string_view sni) const {
+  if (m_resolver) {
+    if (TlsCredentialsPtr chosen = m_resolver(local, sni)) return chosen;
+  }
+  if (!sni.empty()) {
+    auto it = m_credentials.find(Lower(std::string(sni)));
+    if (it != m_credentials.end()) return it->second;
+  }
+  return m_defaultCredentials;
+}
+
 bool TlsServerApp::CreateContext() {
   m_ctx.reset(SSL_CTX_new(TLS_server_method()));
   if (!m_ctx) return false;
@@ -119,7 +133,7 @@ bool TlsServerApp::CreateContext() {
 }
 
 void TlsServerApp::StartApplication() {
-  NS_ABORT_MSG_IF(!m_defaultCredentials, "TlsServerApp needs default credentials");
+  NS_ABORT_MSG_IF(!m_defaultCredentials && !m_resolver, "TlsServerApp needs default credentials or a resolver");
   NS_ABORT_MSG_IF(!CreateContext(), "SSL_CTX_new failed: " << drain_openssl_errors());
   m_listener = ns3::Socket::CreateSocket(GetNode(), ns3::TcpSocketFactory::GetTypeId());
   NS_ABORT_MSG_IF(m_listener->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), m_port)) != 0,
@@ -163,12 +177,12 @@ bool TlsServerApp::UseCredentials(SSL* ssl, const TlsCredentials& credentials) {
 int TlsServerApp::ServerNameCallback(SSL* ssl, int*, void* arg) {
   auto* self = static_cast<TlsServerApp*>(arg);
   const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-  if (name == nullptr) return SSL_TLSEXT_ERR_OK;  // keep the default chain
-  auto it = self->m_credentials.find(Lower(name));
-  if (it != self->m_credentials.end() && !self->UseCredentials(ssl, *it->second)) {
-    return SSL_TLSEXT_ERR_ALERT_FATAL;
-  }
-  return SSL_TLSEXT_ERR_OK;
+  if (name == nullptr) return SSL_TLSEXT_ERR_OK;  // keep the chain chosen at accept
+  const auto* session = static_cast<const Session*>(SSL_get_app_data(ssl));
+  TlsCredentialsPtr chosen = self->ChooseCredentials(session->local, name);
+  // Nothing more specific than the accept-time choice: keep it.
+  if (!chosen || chosen == self->m_defaultCredentials) return SSL_TLSEXT_ERR_OK;
+  return self->UseCredentials(ssl, *chosen) ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
 void TlsServerApp::HandleAccept(ns3::Ptr<ns3::Socket> socket, const ns3::Address& from) {
@@ -176,6 +190,10 @@ void TlsServerApp::HandleAccept(ns3::Ptr<ns3::Socket> socket, const ns3::Address
   auto session = std::make_unique<Session>();
   session->socket = socket;
   session->peer = from;
+  ns3::Address local;
+  if (socket->GetSockName(local) == 0 && ns3::InetSocketAddress::IsMatchingType(local)) {
+    session->local = ns3::InetSocketAddress::ConvertFrom(local).GetIpv4();
+  }
   session->ssl.reset(SSL_new(m_ctx.get()));
   BioPtr rbio(BIO_new(BIO_s_mem())), wbio(BIO_new(BIO_s_mem()));
   NS_ABORT_MSG_IF(!session->ssl || !rbio || !wbio, "SSL_new/BIO_new failed: " << drain_openssl_errors());
@@ -183,7 +201,8 @@ void TlsServerApp::HandleAccept(ns3::Ptr<ns3::Socket> socket, const ns3::Address
   session->wbio = wbio.release();
   SSL_set_bio(session->ssl.get(), session->rbio, session->wbio);
   SSL_set_accept_state(session->ssl.get());
-  UseCredentials(session->ssl.get(), *m_defaultCredentials);
+  SSL_set_app_data(session->ssl.get(), session.get());
+  if (TlsCredentialsPtr chosen = ChooseCredentials(session->local, "")) UseCredentials(session->ssl.get(), *chosen);
   socket->SetRecvCallback(ns3::MakeCallback(&TlsServerApp::HandleRead, this));
   socket->SetSendCallback(ns3::MakeCallback(&TlsServerApp::HandleSend, this));
   socket->SetCloseCallbacks(ns3::MakeCallback(&TlsServerApp::HandlePeerClose, this),

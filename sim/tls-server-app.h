@@ -1,7 +1,8 @@
 // A TLS server on ns-3 TCP: real OpenSSL over memory BIOs, one SSL per accepted socket.
 //
 // The certificate chain is chosen per SNI (exact host name, case-insensitive) with a
-// default for unknown or missing names. After the handshake it answers HTTP/1.1 GET
+// default for unknown or missing names; or, for one app serving many addresses (a server
+// site), by a resolver asked with the connection's local address and SNI. After the handshake it answers HTTP/1.1 GET
 // requests with a deterministic body (HttpBodyByte) whose size comes from the path
 // ("/bytes/N" gives N bytes, anything else DefaultBodySize), honouring
 // "Connection: close". The TLS records carrying each client's ClientHello are traced as
@@ -9,12 +10,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <ns3/address.h>
 #include <ns3/application.h>
+#include <ns3/ipv4-address.h>
 #include <ns3/socket.h>
 #include <ns3/traced-callback.h>
 
@@ -29,15 +33,22 @@ namespace mitmlab {
 std::uint8_t HttpBodyByte(std::uint64_t i);
 Bytes HttpBody(std::uint64_t size);
 
+// Chooses the chain for a connection to `local` with SNI `sni` ("" when the client sent
+// none); null: fall back to the per-SNI and default credentials.
+using CredentialsResolver = std::function<TlsCredentialsPtr(ns3::Ipv4Address local, std::string_view sni)>;
+
 class TlsServerApp : public ns3::Application {
  public:
   static ns3::TypeId GetTypeId();
   TlsServerApp();
   ~TlsServerApp() override;
 
-  // Must be called before the application starts.
+  // Must be called before the application starts; default credentials or a resolver are
+  // required. A connection for which nothing yields a chain fails its handshake.
   void SetDefaultCredentials(TlsCredentialsPtr credentials);
   void AddCredentials(const std::string& hostName, TlsCredentialsPtr credentials);
+  // Asked first, once when a connection is accepted (SNI "") and again once its SNI is known.
+  void SetCredentialsResolver(CredentialsResolver resolver);
 
   struct Counters {
     std::uint64_t accepted = 0;
@@ -78,6 +89,7 @@ class TlsServerApp : public ns3::Application {
   void Forget(ns3::Ptr<ns3::Socket> socket);
   static int ServerNameCallback(SSL* ssl, int* alert, void* arg);
   bool UseCredentials(SSL* ssl, const TlsCredentials& credentials);
+  TlsCredentialsPtr ChooseCredentials(ns3::Ipv4Address local, std::string_view sni) const;
 
   // Attributes.
   std::uint16_t m_port = 443;
@@ -87,6 +99,7 @@ class TlsServerApp : public ns3::Application {
 
   TlsCredentialsPtr m_defaultCredentials;
   std::map<std::string, TlsCredentialsPtr> m_credentials;  // lower-case host name
+  CredentialsResolver m_resolver;
   SslCtxPtr m_ctx;
   ns3::Ptr<ns3::Socket> m_listener;
   std::map<ns3::Ptr<ns3::Socket>, std::unique_ptr<Session>> m_sessions;

@@ -21,18 +21,28 @@ namespace {
 [[noreturn]] void fail(const std::string& what) {
   throw std::runtime_error("LoopbackTlsServer: " + what + ": " + std::strerror(errno));
 }
-}  // namespace
 
-LoopbackTlsServer::LoopbackTlsServer(std::shared_ptr<const SniTestServerContexts> contexts)
-    : contexts_(std::move(contexts)) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) fail("socket");
+int loopback_listener() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) fail("socket");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) fail("bind");
-  if (::listen(listen_fd_, 512) != 0) fail("listen");
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) fail("bind");
+  if (::listen(fd, 512) != 0) fail("listen");
+  return fd;
+}
+
+}  // namespace
+
+LoopbackTlsServer::LoopbackTlsServer(std::shared_ptr<const SniTestServerContexts> contexts)
+    : LoopbackTlsServer(std::move(contexts), loopback_listener()) {}
+
+LoopbackTlsServer::LoopbackTlsServer(std::shared_ptr<const SniTestServerContexts> contexts,
+                                     int listening_fd)
+    : contexts_(std::move(contexts)), listen_fd_(listening_fd) {
+  sockaddr_in addr{};
   socklen_t len = sizeof addr;
   if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) fail("getsockname");
   port_ = ntohs(addr.sin_port);

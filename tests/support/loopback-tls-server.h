@@ -15,6 +15,9 @@ namespace mitmlab::test {
 class LoopbackTlsServer {
  public:
   explicit LoopbackTlsServer(std::shared_ptr<const SniTestServerContexts> contexts);
+  // Serves on `listening_fd` (bound and listening, e.g. in another network namespace:
+  // tests/support/netns-topology.h) and closes it when done.
+  LoopbackTlsServer(std::shared_ptr<const SniTestServerContexts> contexts, int listening_fd);
   ~LoopbackTlsServer();
   LoopbackTlsServer(const LoopbackTlsServer&) = delete;
   LoopbackTlsServer& operator=(const LoopbackTlsServer&) = delete;

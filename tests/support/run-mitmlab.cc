@@ -5,9 +5,9 @@
 
 namespace mitmlab::test {
 
-CommandRun run_mitmlab(const std::string& args, Stderr err) {
+CommandRun run_mitmlab(const std::string& args, Stderr err, const std::string& prefix) {
   const std::string command =
-      std::string(MITMLAB_BINARY) + " " + args + (err == Stderr::kMerge ? " 2>&1" : " 2>/dev/null");
+      (prefix.empty() ? "" : prefix + " ") + std::string(MITMLAB_BINARY) + " " + args + (err == Stderr::kMerge ? " 2>&1" : " 2>/dev/null");
   CommandRun run;
   std::FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return run;

@@ -12,6 +12,8 @@ struct CommandRun {
 
 enum class Stderr { kMerge, kDiscard };
 
-CommandRun run_mitmlab(const std::string& args, Stderr err = Stderr::kMerge);
+// `prefix` goes before the binary, e.g. "ip netns exec NS" to run it in a namespace.
+CommandRun run_mitmlab(const std::string& args, Stderr err = Stderr::kMerge,
+                       const std::string& prefix = "");
 
 }  // namespace mitmlab::test
