@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <ns3/address.h>
+#include <ns3/ipv4-address.h>
 #include <ns3/ptr.h>
 
 #include "net/bytes.h"
@@ -33,6 +34,10 @@ class FingerprintJob {
   // Feed every ClientHello the server's application saw; those outside the window or for
   // another address (a site hosts many servers) are ignored.
   void OnClientHello(Ipv4Address local, const ns3::Address& peer, const Bytes& record);
+  // The same, shaped for TlsServerApp's "ClientHelloAt" trace source.
+  void OnHelloAt(ns3::Ipv4Address local, const ns3::Address& peer, const Bytes& record) {
+    OnClientHello(Ipv4Address(local.Get()), peer, record);
+  }
   FingerprintJobResult Outcome() const;
 
  private:

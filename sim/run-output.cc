@@ -14,8 +14,9 @@ namespace fs = std::filesystem;
 // What a run writes; open() removes these so no stale file survives a rerun.
 const char* const kOwnedFiles[] = {"summary.json",   "summary.txt",   "ground_truth.jsonl",
                                    "events.jsonl",   "scan.jsonl",    "trace.jsonl",
-                                   "fetch.jsonl",    "fingerprints.jsonl", "keylog.txt"};
-const char* const kOwnedDirs[] = {"certs", "pcap"};
+                                   "fetch.jsonl",    "fingerprints.jsonl", "keylog.txt",
+                                   "report.md",      "report.html"};
+const char* const kOwnedDirs[] = {"certs", "pcap", "plots"};
 
 Status write_file(const fs::path& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);

@@ -5,7 +5,8 @@
 // Layout: summary.json, summary.txt (the human summary), ground_truth.jsonl, events.jsonl,
 // scan.jsonl, trace.jsonl, fetch.jsonl, fingerprints.jsonl, certs/ (one PEM chain per
 // distinct leaf, <first 16 hex of its SHA-256>.pem, and certs/index.jsonl saying who saw it
-// where), with --pcap pcap/<node>-<device>.pcap, with --keylog keylog.txt (NSS format).
+// where), with --pcap pcap/<node>-<device>.pcap, with --keylog keylog.txt (NSS format),
+// report.md, report.html and plots/*.svg (sim/run-report-document.h).
 #pragma once
 
 #include <filesystem>

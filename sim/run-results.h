@@ -32,6 +32,11 @@ struct ScanJobResult {
   std::string control_sni;
   std::size_t hosts = 0;
   std::vector<ScanRecord> records;
+  // Simulation time each record was completed (parallel to `records`; empty when not
+  // recorded): the report compares it with the bumps' schedules.
+  std::vector<Timestamp> record_times;
+  // Ground truth given to score_scan: the bumps' hijacks of this vantage's flows during the job.
+  std::vector<HijackedFlow> hijacks;
   ScanScore score;
   JobTiming timing;
 };
@@ -40,7 +45,9 @@ struct TraceJobResult {
   std::string name, vantage, mode, sni, control_sni;
   Ipv4Address vantage_address;
   std::vector<TraceResult> results;
+  std::vector<Timestamp> result_times;  // parallel to `results` (empty when not recorded)
   std::map<Ipv4Address, PathTruth> paths;  // ground truth, for the report
+  std::vector<HijackedFlow> hijacks;       // ground truth given to score_trace
   TraceScore score;
   JobTiming timing;
 };
@@ -78,10 +85,12 @@ struct BumpResult {
   std::string name, a, b;  // the link's routers
   EngineCounters counters;
   std::size_t events = 0;
+  Schedule schedule;  // the engine's, in scenario time (the report explains misses with it)
 };
 
 struct RunResults {
   std::string scenario;
+  std::string description;  // the scenario's, for the report
   std::uint64_t seed = 0;
   std::time_t start = 0;
   double sim_seconds = 0;

@@ -149,7 +149,8 @@ std::uint64_t derive_seed(std::uint64_t scenario_seed, std::string_view label) {
   return siphash24(key, as_bytes(label));
 }
 
-Result<Scenario> parse_scenario(std::string_view json_text, std::string_view source_name) {
+Result<Scenario> parse_scenario(std::string_view json_text, std::string_view source_name,
+                                std::optional<std::uint64_t> seed_override) {
   try {
     nlohmann::json doc;
     RepeatedKeyFinder repeats;
@@ -171,6 +172,9 @@ Result<Scenario> parse_scenario(std::string_view json_text, std::string_view sou
       scenario_fail(source_name, *repeats.repeated,
                     fmt::format("key '{}' appears twice in one object", repeats.repeated->back()));
     }
+    // As if the file said so: everything derived from the seed (group kinds, engine seeds)
+    // follows it.
+    if (seed_override && doc.is_object()) doc["seed"] = *seed_override;
     Scenario scenario;
     read_scenario_json(doc, source_name, scenario);
     check_scenario(source_name, scenario);
@@ -183,13 +187,13 @@ Result<Scenario> parse_scenario(std::string_view json_text, std::string_view sou
   }
 }
 
-Result<Scenario> load_scenario(const std::filesystem::path& file) {
+Result<Scenario> load_scenario(const std::filesystem::path& file, std::optional<std::uint64_t> seed_override) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return make_error("scenario {}: cannot open the file", file.string());
   std::stringstream text;
   text << in.rdbuf();
   if (in.bad()) return make_error("scenario {}: cannot read the file", file.string());
-  auto scenario = parse_scenario(text.str(), file.string());
+  auto scenario = parse_scenario(text.str(), file.string(), seed_override);
   if (scenario) scenario->source = file;
   return scenario;
 }

@@ -216,8 +216,11 @@ std::uint64_t derive_seed(std::uint64_t scenario_seed, std::string_view label);
 // Reads and validates a scenario file. Errors read
 // "scenario <file>: <what> at <JSON pointer>" (e.g. "at /links/3/delay: expected ...").
 // Nothing is built when this fails.
-Result<Scenario> load_scenario(const std::filesystem::path& file);
+// `seed_override` replaces the file's seed (`mitmlab run --seed`).
+Result<Scenario> load_scenario(const std::filesystem::path& file,
+                               std::optional<std::uint64_t> seed_override = std::nullopt);
 // The same from text; `source_name` is what errors call the input.
-Result<Scenario> parse_scenario(std::string_view json_text, std::string_view source_name);
+Result<Scenario> parse_scenario(std::string_view json_text, std::string_view source_name,
+                                std::optional<std::uint64_t> seed_override = std::nullopt);
 
 }  // namespace mitmlab

@@ -88,6 +88,10 @@ ns3::TypeId TlsServerApp::GetTypeId() {
           .AddTraceSource("ClientHello", "The raw TLS records carrying a client's ClientHello.",
                           ns3::MakeTraceSourceAccessor(&TlsServerApp::m_clientHelloTrace),
                           "mitmlab::TlsServerApp::ClientHelloCallback")
+          .AddTraceSource("ClientHelloAt",
+                          "The same, with the local address the client reached (a site serves many).",
+                          ns3::MakeTraceSourceAccessor(&TlsServerApp::m_clientHelloAtTrace),
+                          "mitmlab::TlsServerApp::ClientHelloAtCallback")
           .AddTraceSource("Handshake", "A handshake completed; the SNI the client sent.",
                           ns3::MakeTraceSourceAccessor(&TlsServerApp::m_handshakeTrace),
                           "mitmlab::TlsServerApp::HandshakeCallback");
@@ -232,7 +236,9 @@ void TlsServerApp::RecordClientHello(Session& session, ByteView bytes) {
     }
     offset += 5 + length;
     if (payload >= 4 && payload >= 4 + messageSize) {
-      m_clientHelloTrace(session.peer, Bytes(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(offset)));
+      Bytes record(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(offset));
+      m_clientHelloTrace(session.peer, record);
+      m_clientHelloAtTrace(session.local, session.peer, record);
       finished = true;
     } else if (offset > kMaxClientHello) {  // Envoy's cap: no sane ClientHello is larger
       ++m_counters.notTls;

@@ -64,6 +64,7 @@ class TlsServerApp : public ns3::Application {
 
   // Trace signatures.
   typedef void (*ClientHelloCallback)(const ns3::Address& peer, const Bytes& record);
+  typedef void (*ClientHelloAtCallback)(ns3::Ipv4Address local, const ns3::Address& peer, const Bytes& record);
   typedef void (*HandshakeCallback)(const ns3::Address& peer, const std::string& serverName);
 
  private:
@@ -106,6 +107,7 @@ class TlsServerApp : public ns3::Application {
   Counters m_counters;
 
   ns3::TracedCallback<const ns3::Address&, const Bytes&> m_clientHelloTrace;
+  ns3::TracedCallback<ns3::Ipv4Address, const ns3::Address&, const Bytes&> m_clientHelloAtTrace;
   ns3::TracedCallback<const ns3::Address&, const std::string&> m_handshakeTrace;
 };
 

@@ -8,6 +8,9 @@
 
 #include <map>
 
+#include <ns3/object-vector.h>
+#include <ns3/tcp-l4-protocol.h>
+
 #include "sim/passthrough-processor.h"
 #include "sim/sim-scan-driver.h"
 #include "sim/tls-app-helpers.h"
@@ -148,4 +151,9 @@ BOOST_FIXTURE_TEST_CASE(hundreds_of_probes_at_the_concurrency_limit_release_ever
   BOOST_TEST(driver->stats().connects == 300u);
   BOOST_TEST(driver->stats().open == 0u);
   BOOST_TEST(world->server->GetCounters().handshakes == 300u);
+  // Once TCP has finished with them (FIN exchange, TIME_WAIT), ns-3 holds none of the sockets.
+  run(ns3::Seconds(30));
+  ns3::ObjectVectorValue sockets;
+  world->topo.Node(test::ChainTopology::kClient)->GetObject<ns3::TcpL4Protocol>()->GetAttribute("SocketList", sockets);
+  BOOST_TEST(sockets.GetN() == 0u);
 }

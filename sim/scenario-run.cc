@@ -1,0 +1,525 @@
+#include "sim/scenario-run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <fstream>
+#include <variant>
+
+#include <fmt/core.h>
+#include <ns3/rng-seed-manager.h>
+#include <ns3/simulator.h>
+
+#include "interceptor/engine-dependencies.h"
+#include "interceptor/forge/forger.h"
+#include "net/key-log.h"
+#include "net/seeded-random.h"
+#include "sim/fetch-job.h"
+#include "sim/fingerprint-job.h"
+#include "sim/host-selection.h"
+#include "sim/run-output.h"
+#include "sim/run-report.h"
+#include "sim/scan-job.h"
+#include "sim/server-pki.h"
+#include "sim/trace-job.h"
+#include "sim/world-builder.h"
+
+namespace mitmlab {
+namespace {
+
+Timestamp sim_now() { return Timestamp(ns3::Simulator::Now().GetNanoSeconds()); }
+double seconds_of(Timestamp t) { return std::chrono::duration<double>(t).count(); }
+
+// Without an `end`, a run that has not finished its jobs this long after the last job's
+// start is stopped and reported incomplete (a scan of thousands of dead hosts takes hours
+// of simulated time; a week means something is stuck).
+constexpr auto kRunawayLimit = std::chrono::hours(24 * 7);
+// After the last job, keep simulating this long so closing handshakes reach the pcaps.
+constexpr auto kDrain = std::chrono::seconds(1);
+
+std::string endpoint(std::uint32_t address, std::uint16_t port) {
+  return fmt::format("{}:{}", Ipv4Address(address).to_string(), port);
+}
+
+// One job of the plan and its state during the run.
+struct JobSlot {
+  const ScenarioJob* spec = nullptr;
+  std::unique_ptr<ScanJob> scan;
+  std::unique_ptr<TraceJob> trace;
+  std::unique_ptr<FetchJob> fetch;
+  std::unique_ptr<FingerprintJob> fingerprint;
+  bool due = false;      // its start time has come
+  bool started = false;
+  bool done = false;
+};
+
+class Runner {
+ public:
+  Runner(const Scenario& scenario, const RunOptions& options) : s_(scenario), options_(options) {}
+
+  Result<RunResults> Run();
+
+ private:
+  Status Prepare();
+  void Due(std::size_t index);
+  void TryStart(std::size_t index);
+  Status StartJob(JobSlot& slot);
+  void JobDone(std::size_t index);
+  void Progress();
+  Result<RunResults> Collect();
+  Status Write(const RunResults& results);
+
+  std::vector<HijackedFlow> Hijacks() const;
+  PathTruth TruthPath(const std::string& vantage, Ipv4Address host) const;
+  Ipv4Address VantageAddress(const std::string& name) const;
+
+  const Scenario& s_;
+  const RunOptions& options_;
+  std::optional<ServerPki> pki_;
+  std::shared_ptr<const TrustStore> client_trust_;
+  X509StorePtr fetch_trust_;  // client roots plus every bump's fake root
+  std::map<std::string, EngineDependencies> deps_;  // by forging profile
+  std::unique_ptr<World> world_;
+  std::vector<JobSlot> jobs_;
+  ScanRecordsByJob finished_scans_;
+  std::optional<Error> failure_;
+  std::size_t jobs_done_ = 0;
+  std::chrono::steady_clock::time_point last_progress_{};
+};
+
+Status Runner::Prepare() {
+  auto pki = ServerPki::create(s_);
+  if (!pki) return make_error("pki: {}", pki.message());
+  pki_.emplace(std::move(*pki));
+  auto client_trust = TrustStore::from_pem(pki_->client_trust_pem());
+  if (!client_trust) return make_error("pki: client roots: {}", client_trust.message());
+  client_trust_ = *client_trust;
+  fetch_trust_ = pki_->client_trust_store();
+
+  WorldOptions world_options;
+  // One fake authority per forging profile, shared by every bump of the run: in 2019 every
+  // box chained to the same "Qaznet Trust Network" root. Its keys derive from the scenario
+  // seed; each engine keeps its own seed for its other choices.
+  world_options.engine_dependencies = [this](const ScenarioBump& bump) -> Result<EngineDependencies> {
+    auto cached = deps_.find(bump.engine.forging_profile);
+    if (cached != deps_.end()) return cached->second;
+    EngineConfig config = bump.engine;
+    config.seed = derive_seed(s_.seed, "fake-authority/" + config.forging_profile);
+    config.trust_store = {pki_->box_trust_pem()};
+    auto deps = make_engine_dependencies(config);
+    if (!deps) return make_error("bump '{}': {}", bump.name, deps.message());
+    deps->calendar_origin = s_.start;
+    if (deps->forger)
+      X509_STORE_add_cert(fetch_trust_.get(), const_cast<X509*>(&deps->forger->authority().root()));
+    deps_.emplace(bump.engine.forging_profile, *deps);
+    return *deps;
+  };
+  world_options.credentials = [this](const ScenarioServer& server, std::string_view sni) -> TlsCredentialsPtr {
+    auto credentials = pki_->credentials_for(server);
+    if (!credentials) return nullptr;
+    return (*credentials)->for_sni(sni);
+  };
+  auto world = BuildWorld(s_, world_options);
+  if (!world) return world.error();
+  world_ = std::move(*world);
+  if (options_.pcap) {
+    std::error_code ec;
+    std::filesystem::create_directories(options_.out / "pcap", ec);
+    if (ec) return make_error("cannot create {}: {}", (options_.out / "pcap").string(), ec.message());
+    world_->EnablePcap(options_.out / "pcap");
+  }
+
+  jobs_.resize(s_.jobs.size());
+  for (std::size_t i = 0; i < s_.jobs.size(); ++i) {
+    jobs_[i].spec = &s_.jobs[i];
+    ns3::Simulator::Schedule(ns3::NanoSeconds(s_.jobs[i].at.count()), &Runner::Due, this, i);
+  }
+  return Ok{};
+}
+
+void Runner::Due(std::size_t index) {
+  jobs_[index].due = true;
+  TryStart(index);
+}
+
+// A job that follows up an earlier scan's verdicts waits for that scan to finish.
+void Runner::TryStart(std::size_t index) {
+  JobSlot& slot = jobs_[index];
+  if (!slot.due || slot.started || failure_) return;
+  const ScenarioJob& job = *slot.spec;
+  const HostSelector* selector = job.kind == JobKind::scan ? &job.scan.hosts
+                                 : job.kind == JobKind::trace ? &job.trace.hosts
+                                                              : nullptr;
+  if (selector && !selector->from_job.empty() && !finished_scans_.contains(selector->from_job)) return;
+  slot.started = true;
+  if (options_.progress) options_.progress(fmt::format("{}: job {} started", s_.name, job.name));
+  if (Status st = StartJob(slot); !st) {
+    failure_ = st.error();
+    ns3::Simulator::Stop();
+  }
+}
+
+Ipv4Address Runner::VantageAddress(const std::string& name) const {
+  for (const ScenarioVantage& v : s_.vantages)
+    if (v.name == name) return v.address;
+  return {};
+}
+
+Status Runner::StartJob(JobSlot& slot) {
+  const ScenarioJob& job = *slot.spec;
+  const std::size_t index = static_cast<std::size_t>(&slot - jobs_.data());
+  auto done = [this, index] { JobDone(index); };
+  const std::time_t calendar = s_.start + std::chrono::duration_cast<std::chrono::seconds>(job.at).count();
+  switch (job.kind) {
+    case JobKind::scan: {
+      auto hosts = select_hosts(s_, job, job.scan.hosts, finished_scans_);
+      if (!hosts) return hosts.error();
+      auto scan = ScanJob::create(job, VantageAddress(job.vantage), world_->GetVantage(job.vantage),
+                                  std::move(*hosts), client_trust_, calendar, done);
+      if (!scan) return scan.error();
+      slot.scan = std::move(*scan);
+      slot.scan->Start();
+      break;
+    }
+    case JobKind::trace: {
+      auto hosts = select_hosts(s_, job, job.trace.hosts, finished_scans_);
+      if (!hosts) return hosts.error();
+      auto trace = TraceJob::create(job, s_.seed, VantageAddress(job.vantage), world_->GetVantage(job.vantage),
+                                    std::move(*hosts), done);
+      if (!trace) return trace.error();
+      slot.trace = std::move(*trace);
+      slot.trace->Start();
+      break;
+    }
+    case JobKind::fetch: {
+      const ScenarioServer* server = nullptr;
+      for (const ScenarioServer& candidate : s_.servers)
+        if (candidate.name == job.fetch.server) server = &candidate;
+      if (!server) return make_error("job '{}': no server named '{}'", job.name, job.fetch.server);
+      FetchJob::Spec spec;
+      spec.name = job.name;
+      spec.vantage = job.vantage;
+      spec.server = server->name;
+      spec.sni = job.fetch.sni.empty() ? server->name : job.fetch.sni;
+      spec.path = job.fetch.path;
+      spec.server_address = server->address;
+      spec.port = server->port;
+      spec.verify_time = calendar;
+      // Without trust_fake_root the client has only the public roots, as a user who
+      // refused the government certificate.
+      X509_STORE* trust = fetch_trust_.get();
+      X509StorePtr public_only;
+      if (!job.fetch.trust_fake_root) {
+        public_only = pki_->client_trust_store();
+        trust = public_only.get();
+      }
+      slot.fetch = std::make_unique<FetchJob>(spec, world_->GetVantage(job.vantage), trust, done);
+      slot.fetch->Start();
+      break;
+    }
+    case JobKind::fingerprint: {
+      const ScenarioServer* server = nullptr;
+      for (const ScenarioServer& candidate : s_.servers)
+        if (candidate.name == job.fingerprint.server) server = &candidate;
+      if (!server) return make_error("job '{}': no server named '{}'", job.name, job.fingerprint.server);
+      const ServerSite* site = world_->GetSite(server->address);
+      if (!site) return make_error("job '{}': server '{}' has no TLS site", job.name, server->name);
+      FingerprintJob::Spec spec{job.name, server->name, server->address, job.fingerprint.duration};
+      slot.fingerprint = std::make_unique<FingerprintJob>(spec, done);
+      for (const auto& app : site->apps)
+        app->TraceConnectWithoutContext("ClientHelloAt",
+                                        ns3::MakeCallback(&FingerprintJob::OnHelloAt, slot.fingerprint.get()));
+      slot.fingerprint->Start();
+      break;
+    }
+  }
+  return Ok{};
+}
+
+void Runner::JobDone(std::size_t index) {
+  JobSlot& slot = jobs_[index];
+  if (slot.done) return;
+  slot.done = true;
+  ++jobs_done_;
+  if (slot.scan) finished_scans_[slot.spec->name] = slot.scan->Records();
+  if (options_.progress) options_.progress(fmt::format("{}: job {} done", s_.name, slot.spec->name));
+  for (std::size_t i = 0; i < jobs_.size(); ++i) TryStart(i);
+  if (jobs_done_ == jobs_.size() && s_.end == Duration::zero())
+    ns3::Simulator::Schedule(ns3::NanoSeconds(std::chrono::nanoseconds(kDrain).count()), [] { ns3::Simulator::Stop(); });
+}
+
+void Runner::Progress() {
+  if (!options_.progress) return;
+  auto wall = std::chrono::steady_clock::now();  // throttles the status line only
+  if (wall - last_progress_ >= std::chrono::milliseconds(200)) {
+    last_progress_ = wall;
+    std::string line = fmt::format("{}: t={:.1f}s, {}/{} jobs done", s_.name, seconds_of(sim_now()), jobs_done_,
+                                   jobs_.size());
+    for (const JobSlot& slot : jobs_) {
+      if (!slot.started || slot.done) continue;
+      if (slot.scan) line += "; " + slot.scan->Progress();
+      if (slot.trace) line += "; " + slot.trace->Progress();
+    }
+    options_.progress(line);
+  }
+  ns3::Simulator::Schedule(ns3::Seconds(1), &Runner::Progress, this);
+}
+
+std::vector<HijackedFlow> Runner::Hijacks() const {
+  std::vector<HijackedFlow> out;
+  for (const BumpInfo& bump : world_->GetBumps()) {
+    if (!bump.engine) continue;
+    for (const EngineEvent& e : bump.engine->events().events()) {
+      if (e.kind != EventKind::kHijack || !e.flow) continue;
+      HijackedFlow h;
+      h.bump = bump.name;
+      h.time = e.time;
+      h.client = Ipv4Address(e.flow->client_addr);
+      h.client_port = e.flow->client_port;
+      h.server = Ipv4Address(e.flow->server_addr);
+      h.server_port = e.flow->server_port;
+      if (auto sni = e.details.find("sni"); sni != e.details.end() && sni->is_string()) h.sni = *sni;
+      out.push_back(std::move(h));
+    }
+  }
+  return out;
+}
+
+PathTruth Runner::TruthPath(const std::string& vantage, Ipv4Address host) const {
+  WorldPath path = world_->Path(vantage, host);
+  PathTruth truth;
+  for (const PathHop& hop : path.hops) truth.hops.push_back(hop.address);
+  for (const BumpCrossing& crossing : path.bumps) {
+    PathBump b;
+    b.name = crossing.name;
+    b.hops_before = crossing.after;
+    if (crossing.before < path.hops.size()) b.hop_before = path.hops[crossing.before].address;
+    if (crossing.after < path.hops.size()) b.hop_after = path.hops[crossing.after].address;
+    truth.bumps.push_back(std::move(b));
+  }
+  return truth;
+}
+
+Result<RunResults> Runner::Collect() {
+  RunResults r;
+  r.scenario = s_.name;
+  r.seed = s_.seed;
+  r.start = s_.start;
+  r.sim_seconds = seconds_of(sim_now());
+  const std::vector<HijackedFlow> hijacks = Hijacks();
+  auto during = [&](const JobTiming& t) {
+    std::vector<HijackedFlow> in;
+    for (const HijackedFlow& h : hijacks)
+      if (h.time >= t.started && h.time <= t.finished) in.push_back(h);
+    return in;
+  };
+  for (const JobSlot& slot : jobs_) {
+    r.job_order.push_back(slot.spec->name);
+    if (slot.scan) {
+      ScanJobResult result = slot.scan->Outcome();
+      result.score = score_scan(result.records, result.vantage_address, during(result.timing));
+      r.scans.push_back(std::move(result));
+    } else if (slot.trace) {
+      TraceJobResult result = slot.trace->Outcome();
+      for (const TraceResult& t : result.results)
+        if (auto host = Ipv4Address::parse(t.host.address))
+          result.paths[*host] = TruthPath(result.vantage, *host);
+      result.score = score_trace(result.results, result.vantage_address, result.sni, during(result.timing),
+                                 result.paths);
+      r.traces.push_back(std::move(result));
+    } else if (slot.fetch) {
+      FetchJobResult result = slot.fetch->Outcome();
+      const Ipv4Address vantage = VantageAddress(result.vantage);
+      for (const HijackedFlow& h : during(result.timing))
+        if (h.client == vantage && h.server == result.server_address && h.sni == result.sni)
+          result.truth_hijacked = true;
+      r.fetches.push_back(std::move(result));
+    } else if (slot.fingerprint) {
+      r.fingerprints.push_back(slot.fingerprint->Outcome());
+    } else if (!failure_) {
+      // Never started: the run ended (scenario `end`) before its time or its source scan.
+      if (slot.spec->kind == JobKind::scan) r.scans.push_back({slot.spec->name, slot.spec->vantage});
+    }
+  }
+  for (const BumpInfo& bump : world_->GetBumps()) {
+    BumpResult b;
+    b.name = bump.name;
+    b.a = bump.a;
+    b.b = bump.b;
+    if (bump.engine) {
+      b.counters = bump.engine->counters();
+      b.events = bump.engine->events().size();
+    }
+    r.bumps.push_back(std::move(b));
+  }
+  return r;
+}
+
+Status Runner::Write(const RunResults& r) {
+  auto out = RunOutput::open(options_.out);
+  if (!out) return out.error();
+  // open() cleared pcap/; the pcaps of this run were already written there by ns-3 while it
+  // ran, so open the directory before the simulation (see run_scenario) and only write here.
+  if (Status st = out->write_json("summary.json", summary_json(r)); !st) return st;
+  if (Status st = out->write_text("summary.txt", describe_run(r)); !st) return st;
+
+  std::vector<nlohmann::json> scan_lines, trace_lines, fetch_lines, hello_lines, truth_lines, event_lines;
+  CertificateArchive certs;
+  std::set<std::pair<std::string, std::uint32_t>> measured;  // (vantage, server) pairs
+  for (const ScanJobResult& job : r.scans)
+    for (const ScanRecord& rec : job.records) {
+      nlohmann::json line = to_json(rec);
+      line["job"] = job.name;
+      line["vantage"] = job.vantage;
+      scan_lines.push_back(std::move(line));
+      nlohmann::json where = {{"job", job.name}, {"host", rec.address}, {"port", rec.port}};
+      certs.add(rec.control_chain, "original", where);
+      where["sni"] = rec.sni;
+      certs.add(rec.test_chain, "test", where);
+      if (auto a = Ipv4Address::parse(rec.address)) measured.insert({job.vantage, a->value});
+    }
+  for (const TraceJobResult& job : r.traces)
+    for (const TraceResult& t : job.results) {
+      nlohmann::json line = to_json(t);
+      line["job"] = job.name;
+      line["vantage"] = job.vantage;
+      trace_lines.push_back(std::move(line));
+      if (auto a = Ipv4Address::parse(t.host.address)) measured.insert({job.vantage, a->value});
+    }
+  for (const FetchJobResult& f : r.fetches) {
+    nlohmann::json line = summary_json(RunResults{.fetches = {f}, .job_order = {f.name}})["jobs"][0];
+    fetch_lines.push_back(std::move(line));
+    certs.add(f.chain, "test", {{"job", f.name}, {"host", f.server_address.to_string()}, {"sni", f.sni}});
+    measured.insert({f.vantage, f.server_address.value});
+  }
+  for (const FingerprintJobResult& p : r.fingerprints)
+    for (const ObservedClientHello& h : p.hellos)
+      hello_lines.push_back({{"job", p.name},
+                             {"server", p.server},
+                             {"time_s", seconds_of(h.time)},
+                             {"client", h.client},
+                             {"sni", h.sni},
+                             {"ja3", h.ja3},
+                             {"ja3_string", h.ja3_string},
+                             {"ja4", h.ja4},
+                             {"legacy_version", h.tls_version}});
+
+  // Ground truth: each server as the world made it, each measured path, each decision.
+  for (const ScenarioServer& server : s_.servers)
+    truth_lines.push_back({{"type", "server"},
+                           {"name", server.name},
+                           {"address", server.address.to_string()},
+                           {"port", server.port},
+                           {"kind", cert_kind_name(server.kind)},
+                           {"group", server.group},
+                           {"as", server.as},
+                           {"attach", server.attach},
+                           {"box_trusts_origin", pki_->box_trusts_origin(server)}});
+  for (const auto& [vantage, address] : measured) {
+    WorldPath path = world_->Path(vantage, Ipv4Address(address));
+    nlohmann::json hops = nlohmann::json::array(), bumps = nlohmann::json::array();
+    for (const PathHop& hop : path.hops) hops.push_back({{"router", hop.router}, {"address", hop.address.to_string()}});
+    for (const BumpCrossing& c : path.bumps)
+      bumps.push_back({{"name", c.name},
+                       {"after_hop", c.before + 1},
+                       {"between", {c.before < path.hops.size() ? path.hops[c.before].address.to_string() : "",
+                                    c.after < path.hops.size() ? path.hops[c.after].address.to_string() : ""}}});
+    truth_lines.push_back({{"type", "path"},
+                           {"vantage", vantage},
+                           {"server", Ipv4Address(address).to_string()},
+                           {"hops", hops},
+                           {"bumps", bumps},
+                           {"delivered", path.delivered}});
+  }
+  for (const BumpInfo& bump : world_->GetBumps()) {
+    if (!bump.engine) continue;
+    for (const EngineEvent& e : bump.engine->events().events()) {
+      nlohmann::json line = to_json(e);
+      line["bump"] = bump.name;
+      event_lines.push_back(line);
+      if (e.kind != EventKind::kDecision || !e.flow) continue;
+      nlohmann::json decision = {{"type", "connection"},
+                                 {"bump", bump.name},
+                                 {"time_s", seconds_of(e.time)},
+                                 {"client", endpoint(e.flow->client_addr, e.flow->client_port)},
+                                 {"server", endpoint(e.flow->server_addr, e.flow->server_port)},
+                                 {"sni", e.sni ? nlohmann::json(*e.sni) : nlohmann::json()},
+                                 {"decision", e.verdict == EventVerdict::kIntercept ? "intercept" : "passthrough"}};
+      if (e.reason) decision["reason"] = reason_name(*e.reason);
+      truth_lines.push_back(std::move(decision));
+    }
+  }
+  // Several bumps: one log in time order (stable: bump order at equal times).
+  std::stable_sort(event_lines.begin(), event_lines.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+    return a.value("time_ns", std::int64_t{0}) < b.value("time_ns", std::int64_t{0});
+  });
+
+  for (auto [name, lines] : {std::pair{"scan.jsonl", &scan_lines}, std::pair{"trace.jsonl", &trace_lines},
+                             std::pair{"fetch.jsonl", &fetch_lines}, std::pair{"fingerprints.jsonl", &hello_lines},
+                             std::pair{"ground_truth.jsonl", &truth_lines}, std::pair{"events.jsonl", &event_lines}})
+    if (Status st = out->write_jsonl(name, *lines); !st) return st;
+  if (Status st = certs.write(*out); !st) return st;
+  if (Status st = pki_->write_ca_pem_files(out->dir() / "certs" / "ca"); !st) return st;
+  for (const auto& [profile, deps] : deps_) {
+    if (!deps.forger) continue;
+    const FakeAuthority& authority = deps.forger->authority();
+    std::string pem = x509_to_pem(&authority.root()) + x509_to_pem(&authority.intermediate());
+    if (Status st = out->write_text("certs/ca/box-" + profile + ".pem", pem); !st) return st;
+  }
+  return Ok{};
+}
+
+Result<RunResults> Runner::Run() {
+  // Clear the previous run's files first: ns-3 writes the pcaps while it runs.
+  if (auto out = RunOutput::open(options_.out); !out) return out.error();
+  // Determinism: OpenSSL's randomness and ns-3's generators from the scenario seed.
+  const std::string seed_text = fmt::format("mitmlab-run/{}", s_.seed);
+  SeededRandomGuard random(ByteView(reinterpret_cast<const std::uint8_t*>(seed_text.data()), seed_text.size()));
+  ns3::RngSeedManager::SetSeed(static_cast<std::uint32_t>(1 + s_.seed % 2147483646u));
+  ns3::RngSeedManager::SetRun(1);
+  auto keylog = std::make_shared<MemoryKeyLog>();
+  std::optional<KeyLogInstallation> installed;
+  if (options_.keylog) installed.emplace(keylog);
+
+  Status prepared = Prepare();
+  if (prepared) {
+    if (s_.end > Duration::zero()) {
+      ns3::Simulator::Stop(ns3::NanoSeconds(s_.end.count()));
+    } else {
+      Duration last{};
+      for (const ScenarioJob& job : s_.jobs) last = std::max(last, job.at);
+      ns3::Simulator::Stop(ns3::NanoSeconds((last + kRunawayLimit).count()));
+    }
+    if (options_.progress) ns3::Simulator::ScheduleNow(&Runner::Progress, this);
+    ns3::Simulator::Run();
+  }
+  Result<RunResults> results = prepared ? Collect() : Result<RunResults>(prepared.error());
+  if (results && !failure_) {
+    if (Status st = Write(*results); !st) results = st.error();
+  }
+  // Jobs hold sockets and events; they go before the simulator, the world after it.
+  jobs_.clear();
+  ns3::Simulator::Destroy();
+  world_.reset();
+  if (failure_) return *failure_;
+  if (results && options_.keylog) {
+    std::string text;
+    for (const std::string& line : keylog->lines()) text += line + "\n";
+    std::ofstream f(options_.out / "keylog.txt", std::ios::binary | std::ios::trunc);
+    f << text;
+    if (!f.flush()) return make_error("cannot write {}", (options_.out / "keylog.txt").string());
+  }
+  return results;
+}
+
+}  // namespace
+
+Result<RunResults> run_scenario(const Scenario& scenario, const RunOptions& options) {
+  if (options.out.empty()) return make_error("run: no output directory");
+  Runner runner(scenario, options);
+  return runner.Run();
+}
+
+}  // namespace mitmlab
