@@ -112,6 +112,7 @@ class Checker {
       router(server.attach, item("servers", i) / "attach");
       if (!server.issuer.empty()) root(server.issuer, item("servers", i) / "issuer");
     }
+    check_site_uplinks();
     check_links();
     check_bumps();
     check_pki();
@@ -155,6 +156,21 @@ class Checker {
     const auto& roots = s_.pki.roots;
     if (std::find(roots.begin(), roots.end(), name) == roots.end()) {
       fail(at, fmt::format("no root named '{}' in /pki/roots", name));
+    }
+  }
+
+  // The world builder puts the servers listed at one router on one site node with one
+  // uplink (sim/server-site.h), so they must agree on it.
+  void check_site_uplinks() const {
+    std::map<std::string, std::size_t> first;  // router → first listed server there
+    for (std::size_t i = 0; i < s_.servers.size(); ++i) {
+      auto [it, fresh] = first.emplace(s_.servers[i].attach, i);
+      if (!fresh && s_.servers[i].uplink != s_.servers[it->second].uplink) {
+        fail(item("servers", i) / "uplink",
+             fmt::format("servers listed at router '{}' share one site and its uplink, and this "
+                         "one differs from /servers/{}'s",
+                         it->first, it->second));
+      }
     }
   }
 

@@ -99,7 +99,9 @@ struct ScenarioServer {
   CertKind kind = CertKind::trusted;
   std::string issuer;  // the fictional root that issues it ("" = the PKI's first root)
   std::uint16_t port = 443;
-  LinkProperties uplink;  // the server site's link to `attach` (a group's servers: the group's)
+  // Its site's link to `attach`: a group's servers carry the group's uplink; the servers
+  // listed at one router share one site, and the parser checks they give the same uplink.
+  LinkProperties uplink;
 };
 
 struct CertMix {

@@ -56,7 +56,7 @@ constexpr std::string_view kFull = R"json(
   "servers": [
     {"name": "bank.example.kz", "address": "2.72.1.1", "attach": "r4", "as": "AS9198",
      "kind": "vhost", "issuer": "mitmlab Fictional Root B", "port": 8443},
-    {"name": "old.example.kz", "address": "2.72.1.2", "attach": "r4", "kind": "expired",
+    {"name": "old.example.kz", "address": "2.72.1.2", "attach": "r3", "kind": "expired",
      "uplink": {"delay": "3ms"}}
   ],
   "server_groups": [
@@ -467,6 +467,8 @@ BOOST_AUTO_TEST_CASE(broken_inputs_name_file_and_pointer) {
        "/bumps/0/engine/schedule/origin", "scenario's start"},
       {"engine trust store", set("/bumps/0/engine/trust_store", json::array({"roots.pem"})),
        "/bumps/0/engine/trust_store", "box_trusts"},
+      {"listed servers of one site disagree on the uplink", set("/servers/1/attach", "r4"),
+       "/servers/1/uplink", "share one site"},
       {"vantage on a missing router", set("/vantages/1/attach", "r7"), "/vantages/1/attach",
        "no router named 'r7'"},
       {"server on a missing router", set("/servers/0/attach", "r7"), "/servers/0/attach",
