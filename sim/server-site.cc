@@ -22,9 +22,9 @@ std::vector<ServerSite> plan_sites(const Scenario& scenario) {
       site.router = server.attach;
       site.group = server.group;
       site.name = server.group.empty() ? "site-" + server.attach : "site-" + server.attach + "-" + server.group;
-      for (const ServerGroup& g : scenario.groups) {
-        if (g.name == server.group) site.uplink = g.uplink;
-      }
+      // Every server of a site has the same uplink (the parser checks listed servers at one
+      // router agree; a group's servers copy the group's).
+      site.uplink = server.uplink;
       sites.push_back(std::move(site));
     }
     sites[it->second].servers.push_back(i);
