@@ -27,6 +27,9 @@ class RunOutput {
   // Creates the directory if needed and removes the files a previous run of this layout
   // left (so a run without --pcap leaves no stale pcap/). Other files are left alone.
   static Result<RunOutput> open(const std::filesystem::path& dir);
+  // The same directory, opened again later in the run without removing anything (ns-3 has
+  // written the pcaps into it meanwhile).
+  static RunOutput reopen(const std::filesystem::path& dir) { return RunOutput(dir); }
 
   const std::filesystem::path& dir() const { return dir_; }
   Status write_json(const std::string& name, const nlohmann::json& value) const;

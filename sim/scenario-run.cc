@@ -362,10 +362,8 @@ Result<RunResults> Runner::Collect() {
 }
 
 Status Runner::Write(const RunResults& r) {
-  auto out = RunOutput::open(options_.out);
-  if (!out) return out.error();
-  // open() cleared pcap/; the pcaps of this run were already written there by ns-3 while it
-  // ran, so open the directory before the simulation (see run_scenario) and only write here.
+  // Run() cleared the directory before the simulation (ns-3 writes the pcaps while it runs).
+  auto out = std::optional<RunOutput>(RunOutput::reopen(options_.out));
   nlohmann::json summary = summary_json(r);
   summary["report"] = report_summary_json(r, s_.report);
   if (Status st = out->write_json("summary.json", summary); !st) return st;
