@@ -7,7 +7,13 @@
 // default, as the 2019 authors did). Each sweep sends the same ClientHello with IP TTL
 // first_ttl, first_ttl+1, ... waiting max(min_wait, rtt_multiplier x RTT) per TTL and
 // recording the source of the ICMP time-exceeded it draws, until an answer comes from the
-// server's address (or max_ttl, or the deadline). Two modes (facts §7; OONI tlsmiddlebox):
+// server's address (or max_ttl, or the deadline). Both modes listen for the whole wait
+// (counted from the hello's send) even after the TTL's time-exceeded has come: an answer
+// within it is the answer at that TTL, the hop address staying recorded. A box that copies
+// the hello instead of holding it lets the router expire the original, and the router's
+// ICMP often arrives before the injected answer; moving on at the ICMP would miss it. The
+// cost: every TTL without an answer takes the full wait.
+// Two modes (facts §7; OONI tlsmiddlebox):
 //  - raw: the authors' method. The core crafts whole IPv4 packets (net/): a TCP handshake
 //    at TTL 64 from local_address:source_port, then the hello resent on that connection with
 //    rising TTL; it reads every IPv4 packet the transport hands it (TCP from the host, ICMP
@@ -16,7 +22,9 @@
 //    host (the live command's firewall rule; a raw endpoint in ns-3). Actions: RawPacketAction.
 //  - socket: a fresh transport connection per TTL; the ClientHello is sent with SendAction.ttl;
 //    ICMP errors arrive via on_icmp (IP_RECVERR live, the socket's ICMP callback in ns-3);
-//    TLS bytes back end the sweep. Actions: ConnectAction, SendAction, CloseAction.
+//    TLS bytes, a reset or a close back end the sweep; the TTL's connection is closed (and
+//    the next opened) only when its wait has passed. Actions: ConnectAction, SendAction,
+//    CloseAction.
 //
 // Verdicts (TraceResult::verdict), with n = injection_ttl (test answered), m = server_ttl
 // (control answered):

@@ -65,11 +65,11 @@ void SocketSweep::on_bytes(Timestamp now, ByteView bytes) {
   if (reader_->feed(now, bytes)) finish(true);
 }
 
-void SocketSweep::on_icmp(Timestamp now, const IcmpReport& icmp) {
+// The hop is known, but the connection stays open until the wait ends: a box that copies
+// the hello (rather than holding it) races the router's ICMP with its answer, and often loses.
+void SocketSweep::on_icmp(Timestamp, const IcmpReport& icmp) {
   if (state_ != State::waiting || icmp.type != 11) return;
   ladder_.record_hop(*ladder_.current(), icmp.from);
-  close();
-  open_next(now);
 }
 
 void SocketSweep::on_closed(Timestamp now) { on_reset(now); }

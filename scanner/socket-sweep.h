@@ -1,9 +1,13 @@
 // One socket-mode sweep (OONI tlsmiddlebox's way, facts.md §7): a fresh transport
-// connection per TTL, the ClientHello sent on it with SendAction.ttl, and then whichever
-// comes first: an ICMP error reported on that connection (a hop: close, next TTL), bytes or
-// a reset/close from the host (the answer at this TTL), or the per-TTL wait (close, next
-// TTL). The transport's own stack does the TCP; the wait counts from the hello's send and
-// uses the RTT of the first connection's connect (ConnectAction -> on_connected).
+// connection per TTL, the ClientHello sent on it with SendAction.ttl, then listening on it
+// for the whole per-TTL wait: a time-exceeded reported on that connection records the hop
+// but does not end the TTL; bytes or a reset/close from the host within the wait are the
+// answer at this TTL (the hop, if one came first, stays recorded); when the wait ends with
+// no answer, close and next TTL. Why not move on at the ICMP: a box that copies the hello
+// rather than holding it lets the router expire the original, and the router's ICMP often
+// beats the injected answer (found live); raw mode listens the same way. The transport's own
+// stack does the TCP; the wait counts from the hello's send and uses the RTT of the first
+// connection's connect (ConnectAction -> on_connected).
 //
 // Choices: only ICMP type 11 (time exceeded) records a hop, other types are ignored; a
 // connect failure or connect timeout at any TTL ends the sweep with an error (the path to

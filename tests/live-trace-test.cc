@@ -304,10 +304,31 @@ BOOST_AUTO_TEST_CASE(trace_command_raw_mode_with_managed_firewall,
   BOOST_TEST(world().net->exec(world().net->client, "nft list ruleset | grep -q mitmlab") != 0);
 }
 
-// Raw mode only: its sweep keeps listening for the whole per-TTL wait after a hop's ICMP,
-// so the injected answer at TTL 2 counts although router2's time-exceeded comes first.
-// (Socket mode moves to the next TTL at the first ICMP, and router2's kernel answers
-// before a user-space injector can: no socket-mode injection test.)
+// Socket mode: router2's kernel expires the TTL-2 hello and its time-exceeded usually comes
+// back before the user-space injector's answer; the sweep keeps that connection open for the
+// whole per-TTL wait after the ICMP, so the injected answer still counts at TTL 2.
+BOOST_AUTO_TEST_CASE(socket_mode_locates_an_injector_between_the_routers,
+                     *boost::unit_test::precondition(netns)) {
+  SniInjector injector("www.facebook.com");
+  auto run = run_socket_mode(socket_config({{kServer.to_string(), 443}}));
+  BOOST_TEST_REQUIRE(run.stats.icmp_unavailable.empty(), run.stats.icmp_unavailable);
+  BOOST_TEST(injector.injected() >= 1u);
+  BOOST_TEST_REQUIRE(run.results.size() == 1u);
+  const TraceResult& r = run.results[0];
+  BOOST_TEST_CONTEXT(to_json(r).dump()) {
+    BOOST_TEST(r.verdict == "injected-before-server");
+    BOOST_TEST((r.injection_ttl == std::optional<unsigned>(2)));
+    BOOST_TEST((r.server_ttl == std::optional<unsigned>(3)));
+    BOOST_TEST((r.hops_before_server == std::optional<unsigned>(1)));
+    BOOST_TEST((r.hop_before == std::optional(kR1)));
+    BOOST_TEST((r.hop_after == std::optional(kR2)));
+    BOOST_TEST(r.test.leaf_sha256 == "");  // the injector's answer is an alert
+    BOOST_TEST(r.control.leaf_sha256 == to_hex(x509_sha256(world().chain.leaf.cert.get())));
+  }
+}
+
+// Raw mode: its sweep, too, listens for the whole per-TTL wait after a hop's ICMP, so the
+// injected answer at TTL 2 counts although router2's time-exceeded comes first.
 BOOST_AUTO_TEST_CASE(trace_command_raw_mode_locates_an_injector_between_the_routers,
                      *boost::unit_test::precondition(netns)) {
   SniInjector injector("www.facebook.com");

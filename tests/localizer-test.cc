@@ -246,6 +246,30 @@ BOOST_DATA_TEST_CASE(a_late_time_exceeded, kModes, mode) {
   }
 }
 
+// A box that copies the hello (rather than holding it) and answers late: router 5's
+// time-exceeded comes back before the injected answer. Both modes listen for the whole
+// per-TTL wait after a hop's ICMP, so the answer still counts at TTL 5, and router 5 stays
+// recorded as that TTL's hop.
+BOOST_DATA_TEST_CASE(a_copying_injector_answering_after_the_routers_icmp, kModes, mode) {
+  FakePath net(kClient);
+  FakeHostPath p = path(10, 7, 5);
+  p.injector->copies = true;
+  p.injector->delay = 20ms;  // its answer 30 ms after the hello; router 5's ICMP after 10 ms
+  net.hosts["10.9.9.10"] = p;
+  TraceResult r = run_one(net, config(mode, {"10.9.9.10"}));
+  BOOST_TEST(r.verdict == "injected-before-server");
+  BOOST_TEST(r.injection_ttl == 5u);
+  BOOST_TEST(r.server_ttl == 7u);
+  BOOST_TEST(r.hops_before_server == 2u);
+  BOOST_TEST(r.test.leaf_sha256 == pki().forged_sha256);
+  BOOST_TEST_REQUIRE(r.test.hops.size() == 5u);
+  BOOST_TEST(hop(r.test.hops, 5) == router(10, 5));  // the ICMP that came first is kept
+  BOOST_TEST(r.test.hops[4].answered);
+  BOOST_TEST(r.hop_before == router(10, 4));
+  BOOST_TEST(r.hop_after == router(10, 5));
+  BOOST_TEST(r.control.leaf_sha256 == pki().bank_sha256);
+}
+
 BOOST_AUTO_TEST_CASE(a_lost_syn_is_sent_again) {
   FakePath net(kClient);
   FakeHostPath p = path(1, 3);

@@ -81,8 +81,13 @@ bool FakePath::icmp_from(FakeHostPath& path, unsigned distance) {
   return true;
 }
 
+Timestamp FakePath::injector_time(const FakeHostPath& path, Timestamp now) const {
+  return now + 2 * path.injector->distance * hop_delay + path.injector->delay;
+}
+
 FakePath::Reach FakePath::walk(FakeHostPath& path, Conn& conn, unsigned ttl, ByteView payload) {
   const unsigned m = path.distance();
+  bool injected = false;
   for (unsigned d = 1; d <= m; ++d) {
     if (path.injector && path.injector->distance == d && !payload.empty() &&
         conn.box_state != Conn::Box::pass) {
@@ -92,11 +97,14 @@ FakePath::Reach FakePath::walk(FakeHostPath& path, Conn& conn, unsigned ttl, Byt
         if (const auto& sni = conn.box->seen_sni())
           conn.box_state = *sni == path.injector->sni ? Conn::Box::inject : Conn::Box::pass;
       }
-      if (conn.box_state == Conn::Box::inject) return {Reach::injector, d};
+      if (conn.box_state == Conn::Box::inject) {
+        if (!path.injector->copies) return {Reach::injector, d};
+        injected = true;
+      }
     }
-    if (d < m && ttl == d) return {Reach::router, d};
+    if (d < m && ttl == d) return {Reach::router, d, injected};
   }
-  return {Reach::server, m};
+  return {Reach::server, m, injected};
 }
 
 namespace {
@@ -191,25 +199,37 @@ void FakePath::perform_raw(Timestamp now, const Bytes& datagram) {
   }
   ByteView payload = parsed->tcp.payload;
   if (payload.empty()) return;  // ACKs of what the server sent: nothing to do
+  // The box's answer, a TLS flight or a RST (it resets both ends: false, `conn` is gone).
+  auto box_answers = [&] {
+    conn.rcv_nxt = tcp.seq + static_cast<std::uint32_t>(payload.size());
+    const Timestamp at = injector_time(path, now);
+    if (path.injector->reset) {
+      deliver_raw(at, segment_to_client(conn, tcp_flag::kRst | tcp_flag::kAck, conn.snd_nxt, {}));
+      conns_.erase(it);
+      return false;
+    }
+    send_stream(conn, conn.box->take_output(), at);
+    return true;
+  };
   Reach reach = walk(path, conn, ip.ttl, payload);
+  if (reach.kind == Reach::injector) {
+    box_answers();
+    return;
+  }
+  const bool connection_lives = !reach.injected || box_answers();
   switch (reach.kind) {
     case Reach::router:
       if (icmp_from(path, reach.distance))
         deliver_raw(icmp_time(path, now, reach.distance),
                     time_exceeded(*path.routers[reach.distance - 1], client_, datagram));
       return;
-    case Reach::injector:
-      conn.rcv_nxt = tcp.seq + static_cast<std::uint32_t>(payload.size());
-      if (path.injector->reset) {  // it resets both ends
-        deliver_raw(now + 2 * reach.distance * hop_delay,
-                    segment_to_client(conn, tcp_flag::kRst | tcp_flag::kAck, conn.snd_nxt, {}));
-        conns_.erase(it);
+    case Reach::injector: return;  // handled above
+    case Reach::server: {
+      if (!path.answers_hellos || !connection_lives) return;
+      if (conn.box_state == Conn::Box::inject) {  // a copying box answered this connection
+        ++hellos_at_server;
         return;
       }
-      send_stream(conn, conn.box->take_output(), now + 2 * reach.distance * hop_delay);
-      return;
-    case Reach::server:
-      if (!path.answers_hellos) return;
       if (tcp.seq != conn.rcv_nxt) {
         deliver_raw(back_from_server, segment_to_client(conn, tcp_flag::kAck, conn.snd_nxt, {}));
         return;
@@ -223,6 +243,7 @@ void FakePath::perform_raw(Timestamp now, const Bytes& datagram) {
         deliver_raw(back_from_server, segment_to_client(conn, tcp_flag::kAck, conn.snd_nxt, {}));
       send_stream(conn, std::move(out), back_from_server);
       return;
+    }
   }
 }
 
@@ -259,8 +280,14 @@ void FakePath::perform_socket(Timestamp now, const LocalizerAction& action) {
     FakeHostPath& path = hosts.at(conn.host);
     ConnId id = s->conn;
     Reach reach = walk(path, conn, s->ttl.value_or(64), s->bytes);
-    Timestamp at = now + 2 * reach.distance * hop_delay;
-    Bytes out;
+    if (reach.kind == Reach::injector || reach.injected) {
+      const Timestamp at = injector_time(path, now);
+      if (path.injector->reset) {
+        schedule(at, to_live(id, [id](Localizer& l, Timestamp t) { l.on_reset(t, id); }));
+      } else if (Bytes out = conn.box->take_output(); !out.empty()) {
+        schedule(at, to_live(id, [id, out](Localizer& l, Timestamp t) { l.on_bytes(t, id, out); }));
+      }
+    }
     switch (reach.kind) {
       case Reach::router:
         if (icmp_from(path, reach.distance)) {
@@ -270,23 +297,20 @@ void FakePath::perform_socket(Timestamp now, const LocalizerAction& action) {
               to_live(id, [id, report](Localizer& l, Timestamp t) { l.on_icmp(t, id, report); }));
         }
         return;
-      case Reach::injector:
-        if (path.injector->reset) {
-          schedule(at, to_live(id, [id](Localizer& l, Timestamp t) { l.on_reset(t, id); }));
-          return;
-        }
-        out = conn.box->take_output();
-        break;
-      case Reach::server:
+      case Reach::injector: return;  // answered above
+      case Reach::server: {
         if (!path.answers_hellos) return;
         ++hellos_at_server;
+        if (conn.box_state == Conn::Box::inject) return;  // a copying box answered instead
         if (!conn.server) conn.server = std::make_unique<SniTestServer>(path.tls);
         conn.server->feed(s->bytes);
-        out = conn.server->take_output();
-        break;
+        Bytes out = conn.server->take_output();
+        if (!out.empty())
+          schedule(now + 2 * reach.distance * hop_delay,
+                   to_live(id, [id, out](Localizer& l, Timestamp t) { l.on_bytes(t, id, out); }));
+        return;
+      }
     }
-    if (!out.empty())
-      schedule(at, to_live(id, [id, out](Localizer& l, Timestamp t) { l.on_bytes(t, id, out); }));
   } else if (const auto* c = std::get_if<CloseAction>(&action)) {
     BOOST_TEST_REQUIRE(conns_.count(c->conn) == 1u, "close of an unknown connection");
     conns_.erase(c->conn);

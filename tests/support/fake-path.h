@@ -2,7 +2,9 @@
 // routers (each at one TTL distance, silent or not), the server at distance m behind them
 // (a real OpenSSL server, tests/support/sni-test-server.h), and optionally an injector at
 // distance n that answers, as the server, hellos naming its target SNI (a bump in the wire
-// between routers n-1 and n: it never shows up as a hop). It performs a Localizer's
+// between routers n-1 and n: it never shows up as a hop). The injector holds the hello by
+// default; a copying one lets it go on (router n still expires it, its ICMP racing the
+// answer, which `delay` can make lose). It performs a Localizer's
 // actions at two levels: raw mode speaks whole IPv4 packets (a hand-rolled TCP responder,
 // no retransmission: only ICMP is ever lost), socket mode speaks connections (ConnectAction,
 // SendAction.ttl, on_icmp). Every hop costs `hop_delay` each way on a virtual clock.
@@ -30,6 +32,10 @@ struct FakeInjector {
   std::string sni;        // the hellos it answers
   std::shared_ptr<const SniTestServerContexts> tls;
   bool reset = false;  // answers with a RST (as the host) instead of a TLS flight
+  // The hello goes on past the box: routers at distance >= n still expire it (and the server,
+  // when reached, takes it but its answer is dropped: the box owns that connection's replies).
+  bool copies = false;
+  Duration delay{};  // extra time before the box's answer reaches us (a slow forger)
 };
 
 struct FakeHostPath {
@@ -72,13 +78,17 @@ class FakePath {
   void perform_raw(Timestamp now, const Bytes& packet);
   void perform_socket(Timestamp now, const LocalizerAction& action);
   // Where a payload sent with `ttl` ends up, and what answers.
+  // A copying injector answers and lets the payload go on: `injected` then says so while
+  // `kind` is where the payload itself ends.
   struct Reach {
     enum Kind { router, injector, server } kind = server;
     unsigned distance = 0;
+    bool injected = false;  // a copying injector answers too (at path.injector->distance)
   };
   Reach walk(FakeHostPath& path, Conn& conn, unsigned ttl, ByteView payload);
   bool icmp_from(FakeHostPath& path, unsigned distance);  // false: lost or silent
   Timestamp icmp_time(const FakeHostPath& path, Timestamp now, unsigned distance) const;
+  Timestamp injector_time(const FakeHostPath& path, Timestamp now) const;
   void deliver_raw(Timestamp at, Bytes packet);
 
   Ipv4Address client_;
