@@ -1,10 +1,18 @@
-// `mitmlab bench scan [--handshakes N] [--concurrency N] [--seconds S] [--profile NAME]`:
-// the live scanner (epoll transport + Scan core) against a local `openssl s_server` on
-// 127.0.0.1 and, in the same run against the same server, `openssl s_time -new`; prints
-// handshakes per second for both and their ratio. Wall clock is used here only.
-// The server is a child process on an ephemeral loopback port with a throwaway EC P-256
-// certificate; s_server answers one connection at a time, so both clients measure the same
-// bottleneck (the server) and the ratio says how much the scanner's own work costs.
+// `mitmlab bench scan [--handshakes N] [--concurrency N] [--seconds S] [--profile NAME]
+// [--servers N]`: the live scanner (epoll transport + Scan core) against local `openssl
+// s_server`s on 127.0.0.1 and, in the same run against the same servers, `openssl s_time
+// -new` (one per server, run in parallel); prints handshakes per second for both, their
+// ratio, and the CPU each side spent per handshake. Wall clock is used here only.
+// Fairness: each server is a child process on an ephemeral loopback port with a throwaway EC
+// P-256 certificate. Left alone, the zgrab2-2019 profile would negotiate
+// ECDHE-ECDSA-CHACHA20-POLY1305 over P-256 and s_time ECDHE-ECDSA-AES256-GCM-SHA384 over
+// X25519; for TLS 1.2 the servers are restricted to ECDHE-ECDSA-AES128-GCM-SHA256 over P-256,
+// which both offer, so both clients make the same handshake. TLS 1.3 profiles are left to
+// OpenSSL's defaults on both sides. s_server answers one connection at a time: s_time (one
+// connection at a time) pays client + server + round trips per handshake, the scanner
+// overlaps its connections and is bound by the server once it keeps it busy; "server busy"
+// (its CPU time over the wall time) shows which. Both sides share the machine's cores, so on
+// a loaded machine the wall-clock ratio moves with the load; the CPU columns do not.
 // s_time's rate is its count over the wall time of its whole process (start-up and its last
 // connection included, a few tenths of a second): use --seconds 10 or more for a fair ratio.
 #include <arpa/inet.h>
@@ -15,6 +23,7 @@
 #include <openssl/pem.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +32,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <map>
 #include <regex>
 #include <string>
 #include <thread>
@@ -45,7 +56,36 @@ struct Options {
   std::size_t concurrency = 8;
   unsigned seconds = 5;  // s_time's run
   std::string profile = "zgrab2-2019";
+  unsigned servers = 1;
 };
+
+// The suite and group the servers insist on for TLS 1.2: offered by both clients.
+constexpr const char* kTls12Suite = "ECDHE-ECDSA-AES128-GCM-SHA256";
+constexpr const char* kTls12Group = "P-256";
+
+double seconds_of(const timeval& t) {
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+}
+
+double self_cpu_seconds() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return seconds_of(ru.ru_utime) + seconds_of(ru.ru_stime);
+}
+
+// User + system CPU seconds of a running child, from /proc (0 if unreadable).
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  auto close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
 
 // A self-signed P-256 certificate for the server, and its PEM files.
 Status write_server_credentials(const std::filesystem::path& cert,
@@ -127,14 +167,9 @@ int run(const Options& o) {
   char tmpl[] = "/tmp/mitmlab-bench-scan-XXXXXX";
   if (!::mkdtemp(tmpl)) return fail("mkdtemp failed");
   const std::filesystem::path dir(tmpl);
-  struct Cleanup {
+  struct Cleanup {  // after the servers are stopped (declared below, destroyed first)
     std::filesystem::path dir;
-    pid_t server = -1;
     ~Cleanup() {
-      if (server > 0) {
-        ::kill(server, SIGTERM);
-        ::waitpid(server, nullptr, 0);
-      }
       std::error_code ec;
       std::filesystem::remove_all(dir, ec);
     }
@@ -142,26 +177,54 @@ int run(const Options& o) {
   if (Status s = write_server_credentials(dir / "cert.pem", dir / "key.pem"); !s)
     return fail(s.message());
 
-  const std::uint16_t port = free_loopback_port();
-  const std::string accept = fmt::format("127.0.0.1:{}", port);
-  std::vector<std::string> server_args = {"openssl", "s_server",
-                                          "-accept", accept,
-                                          "-cert",   (dir / "cert.pem").string(),
-                                          "-key",    (dir / "key.pem").string(),
-                                          "-www",    "-no_ticket"};
-  cleanup.server = spawn(server_args, (dir / "server.log").string());
-  if (cleanup.server < 0) return fail("cannot start openssl s_server (is openssl installed?)");
-  // s_server needs a moment to listen; poll its port for up to 10 s.
-  bool up = false;
-  for (int i = 0; i < 500 && !(up = port_accepts(port)); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  if (!up) return fail("openssl s_server did not start listening: " + slurp(dir / "server.log"));
+  const unsigned n_servers = std::max(1u, o.servers);
+  struct Server {
+    pid_t pid = -1;
+    std::uint16_t port = 0;
+    std::string accept;
+  };
+  std::vector<Server> servers;
+  struct Stop {
+    std::vector<Server>& servers;
+    ~Stop() {
+      for (const Server& s : servers) {
+        ::kill(s.pid, SIGTERM);
+        ::waitpid(s.pid, nullptr, 0);
+      }
+    }
+  } stop{servers};
+  for (unsigned i = 0; i < n_servers; ++i) {
+    Server srv;
+    srv.port = free_loopback_port();
+    srv.accept = fmt::format("127.0.0.1:{}", srv.port);
+    std::vector<std::string> server_args = {"openssl", "s_server",
+                                            "-accept", srv.accept,
+                                            "-cert",   (dir / "cert.pem").string(),
+                                            "-key",    (dir / "key.pem").string(),
+                                            "-www",    "-no_ticket"};
+    if (tls12)
+      server_args.insert(server_args.end(), {"-cipher", kTls12Suite, "-groups", kTls12Group});
+    const std::string log = (dir / fmt::format("server-{}.log", i)).string();
+    srv.pid = spawn(server_args, log);
+    if (srv.pid < 0) return fail("cannot start openssl s_server (is openssl installed?)");
+    servers.push_back(srv);
+    // s_server needs a moment to listen; poll its port for up to 10 s.
+    bool up = false;
+    for (int t = 0; t < 500 && !(up = port_accepts(srv.port)); ++t)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!up) return fail("openssl s_server did not start listening: " + slurp(log));
+  }
+  auto server_cpu = [&servers] {
+    double total = 0;
+    for (const Server& s : servers) total += process_cpu_seconds(s.pid);
+    return total;
+  };
 
   // The live scanner: handshakes/2 hosts (all the same server), one test SNI each, so every
   // host costs a control and a test handshake.
   ScanConfig config;
   for (unsigned i = 0; i < std::max(1u, o.handshakes / 2); ++i)
-    config.hosts.push_back({"127.0.0.1", port});
+    config.hosts.push_back({"127.0.0.1", servers[i % servers.size()].port});
   config.test_snis = {"bench.test"};
   config.profile = *profile;
   config.retries = 0;
@@ -179,44 +242,86 @@ int run(const Options& o) {
   auto scan = Scan::create(config);
   if (!scan) return fail(scan.message());
   std::size_t ok = 0, records = 0;
+  std::map<std::string, std::size_t> suites;  // what the scanner negotiated, by suite name
   LiveScanOptions live;
   live.on_record = [&](const ScanRecord& r) {
     ++records;
+    ++suites[r.suite];
     if (r.test_outcome == ProbeOutcome::ok && r.control_outcome == ProbeOutcome::ok) ++ok;
   };
+  const double scan_server_cpu0 = server_cpu();
+  const double scan_cpu0 = self_cpu_seconds();
   auto stats = run_live_scan(**scan, live);
+  const double scan_cpu = self_cpu_seconds() - scan_cpu0;
+  const double scan_server_cpu = server_cpu() - scan_server_cpu0;
   if (!stats) return fail(stats.message());
   const double scan_seconds = std::chrono::duration<double>(stats->elapsed).count();
   const double scan_handshakes = 2.0 * static_cast<double>(ok);
   if (ok != records)
     fmt::print(stderr, "warning: {} of {} hosts had a failed handshake\n", records - ok, records);
 
-  // openssl s_time -new against the same server.
-  std::vector<std::string> time_args = {
-      "openssl", "s_time", "-connect", accept, "-new", "-time", std::to_string(o.seconds)};
-  if (tls12) time_args.push_back("-tls1_2");
+  // openssl s_time -new against the same servers, one s_time per server, all at once.
+  const double st_server_cpu0 = server_cpu();
   auto start = BenchClock::now();
-  pid_t st = spawn(time_args, (dir / "s_time.log").string());
-  if (st < 0) return fail("cannot start openssl s_time");
-  int status = 0;
-  ::waitpid(st, &status, 0);
+  std::vector<pid_t> timers;
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    std::vector<std::string> time_args = {"openssl", "s_time", "-connect", servers[i].accept,
+                                          "-new",    "-time",  std::to_string(o.seconds)};
+    if (tls12) time_args.push_back("-tls1_2");
+    pid_t st = spawn(time_args, (dir / fmt::format("s_time-{}.log", i)).string());
+    if (st < 0) return fail("cannot start openssl s_time");
+    timers.push_back(st);
+  }
+  double st_cpu = 0;
+  for (pid_t st : timers) {
+    int status = 0;
+    rusage ru{};
+    ::wait4(st, &status, 0, &ru);
+    st_cpu += seconds_of(ru.ru_utime) + seconds_of(ru.ru_stime);
+  }
   const double st_seconds = ms_since(start) / 1000.0;
-  const std::string log = slurp(dir / "s_time.log");
-  std::smatch m;
-  if (!std::regex_search(log, m, std::regex(R"((\d+) connections in [0-9.]+s)")))
-    return fail("cannot read s_time's output: " + log);
-  const double st_handshakes = std::stod(m[1]);
+  const double st_server_cpu = server_cpu() - st_server_cpu0;
+  double st_handshakes = 0;
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    const std::string log = slurp(dir / fmt::format("s_time-{}.log", i));
+    std::smatch m;
+    if (!std::regex_search(log, m, std::regex(R"((\d+) connections in [0-9.]+s)")))
+      return fail("cannot read s_time's output: " + log);
+    st_handshakes += std::stod(m[1]);
+  }
 
   const double scan_rate = scan_handshakes / scan_seconds;
   const double st_rate = st_handshakes / st_seconds;
-  fmt::print("server: openssl s_server on {} ({}), one connection at a time\n", accept,
-             tls12 ? "TLS 1.2" : "TLS 1.3");
-  fmt::print("{:<34} {:>10} {:>10} {:>14}\n", "client", "handshakes", "seconds", "handshakes/s");
-  fmt::print("{:<34} {:>10.0f} {:>10.2f} {:>14.1f}\n",
-             fmt::format("mitmlab scan ({}, c={})", profile->name, o.concurrency), scan_handshakes,
-             scan_seconds, scan_rate);
-  fmt::print("{:<34} {:>10.0f} {:>10.2f} {:>14.1f}\n", "openssl s_time -new", st_handshakes,
-             st_seconds, st_rate);
+  std::string ports;
+  for (const Server& s : servers) ports += (ports.empty() ? "" : ", ") + s.accept;
+  fmt::print("server: {} x openssl s_server ({}), one connection at a time each\n", servers.size(),
+             ports);
+  if (tls12)
+    fmt::print("handshake: TLS 1.2, {} over {} (the servers allow only these; both clients "
+               "offer them)\n",
+               kTls12Suite, kTls12Group);
+  else
+    fmt::print("handshake: TLS 1.3, OpenSSL's defaults on both sides\n");
+  std::string negotiated;
+  for (const auto& [suite, n] : suites)
+    negotiated += fmt::format("{}{} x{}", negotiated.empty() ? "" : ", ", suite, n);
+  fmt::print("scanner negotiated: {}\n", negotiated);
+  fmt::print("{:<34} {:>10} {:>8} {:>13} {:>14} {:>14} {:>12}\n", "client", "handshakes",
+             "seconds", "handshakes/s", "client CPU ms", "server CPU ms", "server busy");
+  auto row = [&](const std::string& name, double n, double secs, double client_cpu,
+                 double srv_cpu) {
+    const double per = n > 0 ? 1000.0 / n : 0.0;
+    fmt::print("{:<34} {:>10.0f} {:>8.2f} {:>13.1f} {:>14.3f} {:>14.3f} {:>11.0f}%\n", name, n,
+               secs, secs > 0 ? n / secs : 0.0, client_cpu * per, srv_cpu * per,
+               secs > 0 ? 100.0 * srv_cpu / (secs * static_cast<double>(servers.size())) : 0.0);
+  };
+  row(fmt::format("mitmlab scan ({}, c={})", profile->name, o.concurrency), scan_handshakes,
+      scan_seconds, scan_cpu, scan_server_cpu);
+  row(servers.size() == 1 ? std::string("openssl s_time -new")
+                          : fmt::format("openssl s_time -new (x{})", servers.size()),
+      st_handshakes, st_seconds, st_cpu, st_server_cpu);
+  fmt::print("(CPU ms are per handshake; server busy is its CPU time over the wall time, per "
+             "server: near 100% the server bounds the rate)\n");
   fmt::print("ratio scan / s_time: {:.2f}\n", st_rate > 0 ? scan_rate / st_rate : 0.0);
   return 0;
 }
@@ -229,6 +334,9 @@ void install(CLI::App& app, int& exit_code) {
   cmd->add_option("--concurrency", o->concurrency, "Scanner connections at once (default 8)");
   cmd->add_option("--seconds", o->seconds, "s_time's run time in seconds (default 5)");
   cmd->add_option("--profile", o->profile, "Scanner hello profile (zgrab2-2019: TLS 1.2 for both)");
+  cmd->add_option("--servers", o->servers,
+                  "openssl s_server processes (default 1); the scanner spreads its hosts over "
+                  "them, one s_time runs against each");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }
 
