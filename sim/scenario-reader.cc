@@ -98,8 +98,7 @@ class Reader {
     each(doc, root, "server_groups",
          [&](const json& v, const JsonPointer& at) { s_.groups.push_back(group(v, at)); });
     read_pki(doc.contains("pki") ? doc.at("pki") : json::object(), root / "pki");
-    each(doc, root, "jobs",
-         [&](const json& v, const JsonPointer& at) { s_.jobs.push_back(job(v, at)); });
+    each(doc, root, "jobs", [&](const json& v, const JsonPointer& at) { add_jobs(v, at); });
   }
 
  private:
@@ -525,6 +524,41 @@ class Reader {
       fail(at, "\"from_job\" and \"verdict\" go together");
     }
     return h;
+  }
+
+  // A job, or with "repeat": {"every": D, "until": T | "count": N} the copies of it at `at`,
+  // at + D, ... (up to T inclusive, or N of them), named "<name>-<k>", k from 1, zero-padded
+  // to the digits of their number.
+  void add_jobs(const json& v, const JsonPointer& at) {
+    if (!v.is_object() || !v.contains("repeat")) {
+      s_.jobs.push_back(job(v, at));
+      return;
+    }
+    const JsonPointer rat = at / "repeat";
+    const json& r = v.at("repeat");
+    check_keys(r, rat, {"every", "until", "count"});
+    json one = v;
+    one.erase("repeat");
+    const ScenarioJob first = job(one, at);
+    const Duration every = positive_duration(required(r, rat, "every"), rat / "every");
+    if (r.contains("until") == r.contains("count")) fail(rat, "give exactly one of \"until\" and \"count\"");
+    constexpr std::uint64_t kMaxCopies = 100'000;
+    std::uint64_t copies = 0;
+    if (r.contains("count")) {
+      copies = integer(r.at("count"), rat / "count", 1, kMaxCopies);
+    } else {
+      const Duration until = offset(r.at("until"), rat / "until");
+      if (until < first.at) fail(rat / "until", "is before the job's \"at\"");
+      copies = static_cast<std::uint64_t>((until - first.at) / every) + 1;
+      if (copies > kMaxCopies) fail(rat / "until", fmt::format("makes more than {} copies", kMaxCopies));
+    }
+    const std::size_t width = std::to_string(copies).size();
+    for (std::uint64_t k = 0; k < copies; ++k) {
+      ScenarioJob copy = first;
+      copy.name = fmt::format("{}-{:0{}}", first.name, k + 1, width);
+      copy.at = first.at + every * static_cast<Duration::rep>(k);
+      s_.jobs.push_back(std::move(copy));
+    }
   }
 
   ScenarioJob job(const json& v, const JsonPointer& at) const {

@@ -64,21 +64,32 @@ void TlsClientApp::SetTrustStore(X509_STORE* store) {
   m_trustStore.reset(store);
 }
 
-void TlsClientApp::StartApplication() {
-  m_ctx.reset(SSL_CTX_new(TLS_client_method()));
-  NS_ABORT_MSG_IF(!m_ctx, "SSL_CTX_new failed: " << drain_openssl_errors());
-  attach_key_log(m_ctx.get());
-  SSL_CTX_set_options(m_ctx.get(), SSL_OP_NO_TICKET);
-  SSL_CTX_set_session_cache_mode(m_ctx.get(), SSL_SESS_CACHE_OFF);
-  if (m_maxTlsVersion == 12) SSL_CTX_set_max_proto_version(m_ctx.get(), TLS1_2_VERSION);
-  if (m_maxTlsVersion == 13) SSL_CTX_set_max_proto_version(m_ctx.get(), TLS1_3_VERSION);
-  if (m_trustStore) {
-    X509_STORE_up_ref(m_trustStore.get());
-    SSL_CTX_set_cert_store(m_ctx.get(), m_trustStore.get());
+SslCtxPtr MakeTlsClientContext(X509_STORE* trust, std::uint32_t maxTlsVersion, std::int64_t verifyTime) {
+  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) return ctx;
+  attach_key_log(ctx.get());
+  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+  if (maxTlsVersion == 12) SSL_CTX_set_max_proto_version(ctx.get(), TLS1_2_VERSION);
+  if (maxTlsVersion == 13) SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION);
+  if (trust) {
+    X509_STORE_up_ref(trust);
+    SSL_CTX_set_cert_store(ctx.get(), trust);
   }
   // Verify, record, carry on: the verdict is data, not a reason to stop.
-  SSL_CTX_set_verify(m_ctx.get(), SSL_VERIFY_NONE, nullptr);
-  if (m_verifyTime != 0) X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(m_ctx.get()), m_verifyTime);
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+  if (verifyTime != 0) X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(ctx.get()), verifyTime);
+  return ctx;
+}
+
+void TlsClientApp::SetSharedContext(SSL_CTX* ctx) {
+  SSL_CTX_up_ref(ctx);
+  m_ctx.reset(ctx);
+}
+
+void TlsClientApp::StartApplication() {
+  if (!m_ctx) m_ctx = MakeTlsClientContext(m_trustStore.get(), m_maxTlsVersion, m_verifyTime);
+  NS_ABORT_MSG_IF(!m_ctx, "SSL_CTX_new failed: " << drain_openssl_errors());
 
   m_socket = ns3::Socket::CreateSocket(GetNode(), ns3::TcpSocketFactory::GetTypeId());
   m_socket->Bind();

@@ -41,6 +41,11 @@ struct TlsClientResult {
   std::string error;
 };
 
+// The SSL_CTX a TlsClientApp makes for itself: no tickets, no session cache, verification
+// recorded rather than enforced, at `verifyTime` (Unix seconds; 0 = the host clock);
+// `maxTlsVersion` 12 or 13 caps the version (0: OpenSSL's default). Null if OpenSSL fails.
+SslCtxPtr MakeTlsClientContext(X509_STORE* trust, std::uint32_t maxTlsVersion, std::int64_t verifyTime);
+
 class TlsClientApp : public ns3::Application {
  public:
   static ns3::TypeId GetTypeId();
@@ -50,6 +55,12 @@ class TlsClientApp : public ns3::Application {
   // The trust anchors for verification (shared, reference counted). Without one every
   // chain fails to verify (the result is still recorded).
   void SetTrustStore(X509_STORE* store);
+  // A context made by MakeTlsClientContext and shared by many clients (a reference is
+  // taken): the client then skips making its own, which costs OpenSSL 3 about as much as a
+  // third of a handshake. The trust store, MaxTlsVersion and VerifyTime it was made with
+  // replace the client's. Not for deterministic runs: each context made draws from
+  // OpenSSL's random generator, so sharing one changes what every later client draws.
+  void SetSharedContext(SSL_CTX* ctx);
   const TlsClientResult& GetResult() const { return m_result; }
 
   typedef void (*HandshakeCallback)(const TlsClientResult& result);

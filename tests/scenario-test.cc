@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <fmt/core.h>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -641,4 +642,48 @@ BOOST_AUTO_TEST_CASE(shipped_scenarios_load) {
     BOOST_TEST(loaded.ok(), entry.path().string() << ": " << (loaded.ok() ? "" : loaded.message()));
   }
   BOOST_TEST(files >= 1u);
+}
+
+BOOST_AUTO_TEST_CASE(repeated_jobs_expand_in_place) {
+  json doc = json::parse(kFull, nullptr, true, true);
+  const std::size_t before = doc["jobs"].size();
+  // Every 6 h from 1 h up to 20 h inclusive: 1, 7, 13 and 19 h.
+  doc["jobs"].push_back(json::parse(R"({"name": "scan-6h", "kind": "scan", "at": "1h", "vantage": "us-vps",
+      "hosts": {"all": true}, "snis": ["facebook.com"], "repeat": {"every": "6h", "until": "20h"}})"));
+  doc["jobs"].push_back(json::parse(R"({"name": "scan-n", "kind": "scan", "at": "2019-07-21T11:00:00Z",
+      "vantage": "us-vps", "hosts": {"all": true}, "snis": ["facebook.com"], "repeat": {"every": 60, "count": 10}})"));
+  Scenario s = parse_ok(doc.dump());
+  BOOST_REQUIRE_EQUAL(s.jobs.size(), before + 4 + 10);
+  const std::vector<std::string> names = {"scan-6h-1", "scan-6h-2", "scan-6h-3", "scan-6h-4"};
+  for (std::size_t k = 0; k < 4; ++k) {
+    const ScenarioJob& j = s.jobs[before + k];
+    BOOST_TEST(j.name == names[k]);
+    BOOST_TEST(j.at.count() == std::chrono::nanoseconds(std::chrono::hours(1 + 6 * k)).count());
+    BOOST_TEST((j.kind == JobKind::scan));
+    BOOST_TEST((j.scan.snis == std::vector<std::string>{"facebook.com"}));
+  }
+  // Ten copies: two-digit numbers, one minute apart from 1 h after the start.
+  BOOST_TEST(s.jobs[before + 4].name == "scan-n-01");
+  BOOST_TEST(s.jobs.back().name == "scan-n-10");
+  BOOST_TEST(s.jobs.back().at.count() == std::chrono::nanoseconds(std::chrono::seconds(3600 + 9 * 60)).count());
+
+  auto broken = [&](json repeat, std::string_view where, std::string_view what) {
+    json d = json::parse(kFull, nullptr, true, true);
+    json job = json::parse(R"({"name": "scan-r", "kind": "scan", "at": "2h", "vantage": "us-vps",
+        "hosts": {"all": true}, "snis": ["facebook.com"]})");
+    job["repeat"] = repeat;
+    d["jobs"].push_back(job);
+    auto result = parse_scenario(d.dump(), "broken.json");
+    BOOST_REQUIRE(!result.ok());
+    BOOST_TEST(contains(result.message(), where), result.message());
+    BOOST_TEST(contains(result.message(), what), result.message());
+  };
+  const std::string at = fmt::format("/jobs/{}/repeat", before);
+  broken(json::parse(R"({"every": "1h"})"), at, "exactly one of \"until\" and \"count\"");
+  broken(json::parse(R"({"every": "1h", "until": "3h", "count": 2})"), at, "exactly one of");
+  broken(json::parse(R"({"every": "1h", "until": "1h"})"), at + "/until", "before the job's \"at\"");
+  broken(json::parse(R"({"every": 0, "count": 2})"), at + "/every", "a duration > 0");
+  broken(json::parse(R"({"evry": "1h", "count": 2})"), at + "/evry", "unknown field 'evry'");
+  // Copies are checked like any job: the last of 30 hourly copies starts after "end" (1d).
+  broken(json::parse(R"({"every": "1h", "count": 30})"), "/jobs/", "end");
 }
