@@ -58,3 +58,7 @@ void check_golden(const std::string& name) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(teaching) { check_golden("teaching"); }
+
+// The Kazakhstan world at a tenth of its hosts (scenarios/kz-2019-07-21-reduced.json): every
+// job kind, five boxes with schedules, 52 probes; its figures are the full run's in small.
+BOOST_AUTO_TEST_CASE(kz_2019_07_21_reduced) { check_golden("kz-2019-07-21-reduced"); }
