@@ -666,11 +666,11 @@ BOOST_AUTO_TEST_CASE(snis_file_is_read_relative_to_the_scenario) {
 
   write("lists/names.txt", "# candidates\nfacebook.com\n\n  vk.com \r\nwww.example.org\n");
   auto only_file = load_with({{"snis_file", "lists/names.txt"}});
-  BOOST_REQUIRE_MESSAGE(only_file.ok(), only_file.message());
+  BOOST_REQUIRE_MESSAGE(only_file.ok(), (only_file.ok() ? std::string() : only_file.message()));
   BOOST_TEST(only_file->jobs[0].scan.snis == (std::vector<std::string>{"facebook.com", "vk.com", "www.example.org"}));
 
   auto both = load_with({{"snis", {"google.com"}}, {"snis_file", "lists/names.txt"}});
-  BOOST_REQUIRE_MESSAGE(both.ok(), both.message());
+  BOOST_REQUIRE_MESSAGE(both.ok(), (both.ok() ? std::string() : both.message()));
   BOOST_TEST(both->jobs[0].scan.snis ==
              (std::vector<std::string>{"google.com", "facebook.com", "vk.com", "www.example.org"}));
 
@@ -696,6 +696,6 @@ BOOST_AUTO_TEST_CASE(snis_file_is_read_relative_to_the_scenario) {
 
   auto neither = load_with(json::object());
   BOOST_REQUIRE(!neither.ok());
-  BOOST_TEST(contains(neither.message(), "/jobs/0/snis"), neither.message());
+  BOOST_TEST(contains(neither.message(), "missing field 'snis' at /jobs/0"), neither.message());
   std::filesystem::remove_all(dir);
 }
