@@ -1,12 +1,16 @@
-// `mitmlab run SCENARIO [--out DIR] [--seed N] [--pcap] [--keylog] [--quiet]`: simulates a
-// scenario file (scenarios/README.md) and writes its results (default results/<name>/),
-// then prints the human summary (also written to summary.txt). A status line goes to
-// stderr while it runs, only when stderr is a terminal. Exit status: 0 when the run
-// completed and its files were written, 2 for a bad scenario or option, 1 for a failure
-// during the run.
+// `mitmlab run SCENARIO [--out DIR] [--seed N] [--pcap] [--keylog] [--key-cache DIR] [--quiet]`:
+// simulates a scenario file (scenarios/README.md) and writes its results (default
+// results/<name>/), then prints the human summary (also written to summary.txt). A status
+// line goes to stderr while it runs, only when stderr is a terminal; at the end one line
+// on stderr says what the run cost (wall time, peak resident memory, key cache use): on
+// stderr only, never in the result files, which must not depend on the machine. Exit
+// status: 0 when the run completed and its files were written, 2 for a bad scenario or
+// option, 1 for a failure during the run.
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -25,9 +29,32 @@ struct Options {
   bool pcap = false;
   bool keylog = false;
   bool quiet = false;
+  std::string key_cache;
 };
 
+// Peak resident set size in kB (VmHWM of /proc/self/status), or nothing off Linux.
+std::optional<long> peak_rss_kb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return std::nullopt;
+}
+
+std::string cost_line(std::chrono::steady_clock::duration wall, const KeyCache* cache) {
+  std::string line = fmt::format("mitmlab run: wall time {:.1f} s", std::chrono::duration<double>(wall).count());
+  if (auto kb = peak_rss_kb()) line += fmt::format(", peak RSS {:.1f} MiB", static_cast<double>(*kb) / 1024.0);
+  if (cache) {
+    const KeyCacheCounters c = cache->counters();
+    line += fmt::format(", key cache {}: {} hits, {} misses", cache->directory().string(), c.hits, c.misses);
+    if (c.corrupt) line += fmt::format(", {} corrupt", c.corrupt);
+    if (c.write_failures) line += fmt::format(", {} write failures", c.write_failures);
+  }
+  return line;
+}
+
 int run(const Options& o) {
+  const auto began = std::chrono::steady_clock::now();  // the run's cost, for stderr only
   auto scenario = load_scenario(o.scenario, o.seed);
   if (!scenario) {
     fmt::print(stderr, "mitmlab run: {}\n", scenario.message());
@@ -37,6 +64,7 @@ int run(const Options& o) {
   options.out = o.out.empty() ? std::filesystem::path("results") / scenario->name : std::filesystem::path(o.out);
   options.pcap = o.pcap;
   options.keylog = o.keylog;
+  if (!o.key_cache.empty()) options.key_cache = std::make_shared<KeyCache>(o.key_cache);
   const bool tty = isatty(STDERR_FILENO) == 1;
   if (tty)
     options.progress = [](const std::string& line) {
@@ -50,7 +78,11 @@ int run(const Options& o) {
     return 1;
   }
   if (!o.quiet) fmt::print("{}", describe_run(*results));
+  if (options.key_cache)
+    for (const std::string& problem : options.key_cache->take_problems())
+      fmt::print(stderr, "mitmlab run: key cache: {}\n", problem);
   fmt::print(stderr, "mitmlab run: results in {}\n", options.out.string());
+  fmt::print(stderr, "{}\n", cost_line(std::chrono::steady_clock::now() - began, options.key_cache.get()));
   return 0;
 }
 
@@ -62,6 +94,8 @@ void install(CLI::App& app, int& exit_code) {
   cmd->add_option("--seed", o->seed, "Override the scenario's seed");
   cmd->add_flag("--pcap", o->pcap, "Write a pcap per device, named after its node");
   cmd->add_flag("--keylog", o->keylog, "Write keylog.txt (NSS format) for Wireshark");
+  cmd->add_option("--key-cache", o->key_cache,
+                  "Directory of the forgers' key cache: forged keys are derived once and loaded on later runs");
   cmd->add_flag("--quiet", o->quiet, "Do not print the human summary");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }

@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <limits>
+#include <unordered_set>
 #include <utility>
 
 #include "scanner/probe-hello-profile.h"
@@ -171,6 +174,30 @@ class Reader {
     std::vector<std::string> out;
     for (std::size_t i = 0; i < v.size(); ++i) out.push_back(host_name(v[i], at / i));
     return out;
+  }
+
+  // A scan's many candidate SNIs (the 2019 search tried ~10,000 names): one host name a
+  // line, relative to the scenario file's directory; blank lines and '#' lines are skipped.
+  // Appended to `snis`; a name given twice (in either) is an error.
+  void read_snis_file(const json& v, const JsonPointer& at, std::vector<std::string>& snis) const {
+    const std::string name = text(v, at);
+    const std::filesystem::path path = std::filesystem::path(source_).parent_path() / name;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(at, fmt::format("cannot open the SNI file {}", path.string()));
+    std::unordered_set<std::string> seen(snis.begin(), snis.end());
+    if (seen.size() != snis.size()) fail(at, "a test SNI appears twice in \"snis\"");
+    std::string line;
+    for (std::size_t number = 1; std::getline(in, line); ++number) {
+      const auto first = line.find_first_not_of(" \t\r");
+      if (first == std::string::npos || line[first] == '#') continue;
+      const std::string sni = line.substr(first, line.find_last_not_of(" \t\r") + 1 - first);
+      if (!is_host_name(sni))
+        fail(at, fmt::format("{} line {}: expected a lower-case host name like \"bank.example.kz\", got \"{}\"",
+                             name, number, sni.substr(0, 40)));
+      if (!seen.insert(sni).second) fail(at, fmt::format("{} line {}: \"{}\" is given twice", name, number, sni));
+      snis.push_back(sni);
+    }
+    if (in.bad()) fail(at, fmt::format("cannot read the SNI file {}", path.string()));
   }
 
   std::uint64_t integer(const json& v, const JsonPointer& at, std::uint64_t lo,
@@ -569,7 +596,8 @@ class Reader {
     if (kind_text == "scan") {
       j.kind = JobKind::scan;
       check_keys(v, at, {"name", "kind", "at", "vantage"},
-                 {"hosts", "snis", "control_sni", "profile", "concurrency", "retries", "timeout"});
+                 {"hosts", "snis", "snis_file", "control_sni", "profile", "concurrency", "retries",
+                  "timeout"});
     } else if (kind_text == "trace") {
       j.kind = JobKind::trace;
       check_keys(
@@ -599,8 +627,12 @@ class Reader {
       case JobKind::scan: {
         ScanJobSpec& scan = j.scan;
         scan.hosts = hosts(required(v, at, "hosts"), at / "hosts");
-        scan.snis = host_names(required(v, at, "snis"), at / "snis");
-        if (scan.snis.empty()) expected(v.at("snis"), at / "snis", "at least one test SNI");
+        if (v.contains("snis") || !v.contains("snis_file"))
+          scan.snis = host_names(required(v, at, "snis"), at / "snis");
+        if (v.contains("snis_file")) read_snis_file(v.at("snis_file"), at / "snis_file", scan.snis);
+        if (scan.snis.empty())
+          expected(v.contains("snis") ? v.at("snis") : v.at("snis_file"),
+                   at / (v.contains("snis") ? "snis" : "snis_file"), "at least one test SNI");
         optional_host("control_sni", scan.control_sni);
         if (v.contains("profile")) {
           scan.profile = text(v.at("profile"), at / "profile");

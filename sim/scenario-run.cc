@@ -109,7 +109,10 @@ Status Runner::Prepare() {
     EngineConfig config = bump.engine;
     config.seed = derive_seed(s_.seed, "fake-authority/" + config.forging_profile);
     config.trust_store = {pki_->box_trust_pem()};
-    auto deps = make_engine_dependencies(config);
+    KeySource keys;
+    if (options_.key_cache)
+      keys = [cache = options_.key_cache](ByteView seed, const RsaKeySpec& spec) { return cache->get(seed, spec); };
+    auto deps = make_engine_dependencies(config, keys);
     if (!deps) return make_error("bump '{}': {}", bump.name, deps.message());
     deps->calendar_origin = s_.start;
     if (deps->forger)

@@ -9,9 +9,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "interceptor/forge/key-cache.h"
 #include "net/result.h"
 #include "sim/run-results.h"
 #include "sim/scenario.h"
@@ -22,6 +24,10 @@ struct RunOptions {
   std::filesystem::path out;  // the output directory; required
   bool pcap = false;          // pcap/<node>-<device>.pcap for every device
   bool keylog = false;        // keylog.txt: NSS key log of every TLS connection
+  // The forgers' on-disk key cache (interceptor/forge/key-cache.h), shared by every bump;
+  // null: keys are derived every time. A hit returns exactly the key derivation would, so
+  // the results do not depend on it, only the run's speed.
+  std::shared_ptr<KeyCache> key_cache;
   // Called with a one-line status now and then (job started, progress); may be empty.
   std::function<void(const std::string&)> progress;
 };

@@ -1,7 +1,11 @@
 #define BOOST_TEST_MODULE scenario
 #include "sim/scenario.h"
 
+#include <fmt/core.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <boost/test/unit_test.hpp>
 #include <fmt/core.h>
 #include <fstream>
@@ -686,4 +690,57 @@ BOOST_AUTO_TEST_CASE(repeated_jobs_expand_in_place) {
   broken(json::parse(R"({"evry": "1h", "count": 2})"), at + "/evry", "unknown field 'evry'");
   // Copies are checked like any job: the last of 30 hourly copies starts after "end" (1d).
   broken(json::parse(R"({"every": "1h", "count": 30})"), "/jobs/", "end");
+}
+
+// snis_file: many candidate names (the 2019 search tried ~10,000), relative to the scenario
+// file, appended to "snis"; comments and blank lines skipped; bad or repeated names refused
+// with the file's line.
+BOOST_AUTO_TEST_CASE(snis_file_is_read_relative_to_the_scenario) {
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("mitmlab-snis-{}", ::getpid());
+  std::filesystem::create_directories(dir / "lists");
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name, std::ios::binary) << text;
+  };
+  auto load_with = [&](const json& scan_fields) {
+    json doc = json::parse(kFull, nullptr, true, true);
+    doc["jobs"][0].erase("snis");
+    for (const auto& [k, v] : scan_fields.items()) doc["jobs"][0][k] = v;
+    write("scenario.json", doc.dump());
+    return load_scenario(dir / "scenario.json");
+  };
+
+  write("lists/names.txt", "# candidates\nfacebook.com\n\n  vk.com \r\nwww.example.org\n");
+  auto only_file = load_with({{"snis_file", "lists/names.txt"}});
+  BOOST_REQUIRE_MESSAGE(only_file.ok(), (only_file.ok() ? std::string() : only_file.message()));
+  BOOST_TEST(only_file->jobs[0].scan.snis == (std::vector<std::string>{"facebook.com", "vk.com", "www.example.org"}));
+
+  auto both = load_with({{"snis", {"google.com"}}, {"snis_file", "lists/names.txt"}});
+  BOOST_REQUIRE_MESSAGE(both.ok(), (both.ok() ? std::string() : both.message()));
+  BOOST_TEST(both->jobs[0].scan.snis ==
+             (std::vector<std::string>{"google.com", "facebook.com", "vk.com", "www.example.org"}));
+
+  auto repeated = load_with({{"snis", {"vk.com"}}, {"snis_file", "lists/names.txt"}});
+  BOOST_REQUIRE(!repeated.ok());
+  BOOST_TEST(contains(repeated.message(), "names.txt line 4: \"vk.com\" is given twice at /jobs/0/snis_file"),
+             repeated.message());
+
+  write("lists/bad.txt", "facebook.com\nNot A Name\n");
+  auto bad = load_with({{"snis_file", "lists/bad.txt"}});
+  BOOST_REQUIRE(!bad.ok());
+  BOOST_TEST(contains(bad.message(), "bad.txt line 2: expected a lower-case host name"), bad.message());
+  BOOST_TEST(contains(bad.message(), "at /jobs/0/snis_file"), bad.message());
+
+  auto missing = load_with({{"snis_file", "lists/none.txt"}});
+  BOOST_REQUIRE(!missing.ok());
+  BOOST_TEST(contains(missing.message(), "cannot open the SNI file"), missing.message());
+
+  write("lists/empty.txt", "# nothing\n\n");
+  auto empty = load_with({{"snis_file", "lists/empty.txt"}});
+  BOOST_REQUIRE(!empty.ok());
+  BOOST_TEST(contains(empty.message(), "at least one test SNI at /jobs/0/snis_file"), empty.message());
+
+  auto neither = load_with(json::object());
+  BOOST_REQUIRE(!neither.ok());
+  BOOST_TEST(contains(neither.message(), "missing field 'snis' at /jobs/0"), neither.message());
+  std::filesystem::remove_all(dir);
 }
