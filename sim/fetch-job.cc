@@ -2,6 +2,8 @@
 
 #include <ns3/inet-socket-address.h>
 #include <ns3/simulator.h>
+
+#include "sim/sim-core-timer.h"
 #include <ns3/string.h>
 #include <ns3/uinteger.h>
 #include <ns3/integer.h>
@@ -10,17 +12,11 @@
 #include "sim/tls-server-app.h"
 
 namespace mitmlab {
-namespace {
-
-Timestamp now() { return Timestamp(ns3::Simulator::Now().GetNanoSeconds()); }
-
-}  // namespace
-
 FetchJob::FetchJob(Spec spec, ns3::Ptr<ns3::Node> vantage, X509_STORE* trust, std::function<void()> on_done)
     : m_spec(std::move(spec)), m_node(vantage), m_trust(trust), m_onDone(std::move(on_done)) {}
 
 void FetchJob::Start() {
-  m_started = now();
+  m_started = SimNow();
   m_app = ns3::CreateObject<TlsClientApp>();
   ns3::Ipv4Address remote(m_spec.server_address.value);
   m_app->SetAttribute("Remote", ns3::AddressValue(ns3::InetSocketAddress(remote, m_spec.port)));
@@ -42,9 +38,9 @@ bool FetchJob::Finished() const {
 // time costs nothing and keeps the app unchanged.
 void FetchJob::Poll() {
   if (m_done) return;
-  if (Finished() || now() - m_started >= m_spec.timeout) {
+  if (Finished() || SimNow() - m_started >= m_spec.timeout) {
     m_done = true;
-    m_finished = now();
+    m_finished = SimNow();
     if (m_onDone) m_onDone();
     return;
   }
@@ -59,7 +55,7 @@ FetchJobResult FetchJob::Outcome() const {
   f.sni = m_spec.sni;
   f.path = m_spec.path;
   f.server_address = m_spec.server_address;
-  f.timing = {m_started, m_done ? m_finished : now(), m_done && Finished()};
+  f.timing = {m_started, m_done ? m_finished : SimNow(), m_done && Finished()};
   if (!m_app) return f;
   const TlsClientResult& r = m_app->GetResult();
   f.handshake_done = r.handshakeDone;

@@ -6,16 +6,12 @@
 #include <ns3/inet-socket-address.h>
 #include <ns3/simulator.h>
 
+#include "sim/sim-core-timer.h"
+
 #include "net/client-hello-reassembler.h"
 #include "net/tls-fingerprint.h"
 
 namespace mitmlab {
-namespace {
-
-Timestamp now() { return Timestamp(ns3::Simulator::Now().GetNanoSeconds()); }
-
-}  // namespace
-
 std::optional<ObservedClientHello> observe_client_hello(ByteView record) {
   ClientHelloReassembler reassembler;
   auto outcome = reassembler.feed(record);
@@ -36,14 +32,14 @@ FingerprintJob::FingerprintJob(Spec spec, std::function<void()> on_done)
 
 void FingerprintJob::Start() {
   m_open = true;
-  m_started = now();
-  ns3::Simulator::Schedule(ns3::NanoSeconds(m_spec.duration.count()), &FingerprintJob::Close, this);
+  m_started = SimNow();
+  ns3::Simulator::Schedule(ToSimTime(m_spec.duration), &FingerprintJob::Close, this);
 }
 
 void FingerprintJob::Close() {
   m_open = false;
   m_done = true;
-  m_finished = now();
+  m_finished = SimNow();
   if (m_onDone) m_onDone();
 }
 
@@ -51,7 +47,7 @@ void FingerprintJob::OnClientHello(Ipv4Address local, const ns3::Address& peer, 
   if (!m_open || local != m_spec.server_address) return;
   auto observed = observe_client_hello(record);
   if (!observed) return;
-  observed->time = now();
+  observed->time = SimNow();
   if (ns3::InetSocketAddress::IsMatchingType(peer)) {
     ns3::InetSocketAddress inet = ns3::InetSocketAddress::ConvertFrom(peer);
     observed->client = fmt::format("{}:{}", Ipv4Address(inet.GetIpv4().Get()).to_string(), inet.GetPort());
@@ -65,7 +61,7 @@ FingerprintJobResult FingerprintJob::Outcome() const {
   r.server = m_spec.server;
   r.server_address = m_spec.server_address;
   r.hellos = m_hellos;
-  r.timing = {m_started, m_done ? m_finished : now(), m_done};
+  r.timing = {m_started, m_done ? m_finished : SimNow(), m_done};
   return r;
 }
 

@@ -3,18 +3,14 @@
 #include <algorithm>
 #include <set>
 
-#include "interceptor/siphash.h"
 
 namespace mitmlab {
 namespace {
 
-// A stable pseudo-random rank for sampling: SipHash keyed by the scenario seed, over the
-// job name and the address, so adding a server elsewhere does not reshuffle a sample.
+// A stable pseudo-random rank for sampling, keyed by the scenario seed, over the job name
+// and the address: adding a server elsewhere does not reshuffle a sample.
 std::uint64_t sample_rank(std::uint64_t seed, const std::string& job, const std::string& address) {
-  SipHashKey key{};
-  for (int i = 0; i < 8; ++i) key[i] = static_cast<std::uint8_t>(seed >> (8 * i));
-  std::string message = job + '\0' + address;
-  return siphash24(key, ByteView(reinterpret_cast<const std::uint8_t*>(message.data()), message.size()));
+  return derive_seed(seed, job + '\0' + address);
 }
 
 }  // namespace

@@ -34,6 +34,28 @@ std::string address_text(const std::optional<Ipv4Address>& a) { return a ? a->to
 
 }  // namespace
 
+nlohmann::json to_json(const FetchJobResult& f) {
+  std::string issuer;
+  if (!f.chain.empty())
+    if (auto leaf = summarize_certificate(f.chain.front())) issuer = leaf->issuer;
+  return {{"name", f.name},
+          {"kind", "fetch"},
+          {"vantage", f.vantage},
+          {"server", f.server},
+          {"address", f.server_address.to_string()},
+          {"sni", f.sni},
+          {"path", f.path},
+          {"handshake_done", f.handshake_done},
+          {"verified", f.verified},
+          {"status_line", f.status_line},
+          {"body_bytes", f.body_bytes},
+          {"body_intact", f.body_intact},
+          {"leaf_issuer", issuer},
+          {"error", f.error},
+          {"truth_hijacked", f.truth_hijacked},
+          {"timing", timing_json(f.timing)}};
+}
+
 nlohmann::json summary_json(const RunResults& r) {
   nlohmann::json jobs = nlohmann::json::array();
   for (const std::string& name : r.job_order) {
@@ -60,28 +82,8 @@ nlohmann::json summary_json(const RunResults& r) {
       j["timing"] = timing_json(t.timing);
       jobs.push_back(std::move(j));
     }
-    for (const FetchJobResult& f : r.fetches) {
-      if (f.name != name) continue;
-      std::string issuer;
-      if (!f.chain.empty())
-        if (auto leaf = summarize_certificate(f.chain.front())) issuer = leaf->issuer;
-      jobs.push_back({{"name", f.name},
-                      {"kind", "fetch"},
-                      {"vantage", f.vantage},
-                      {"server", f.server},
-                      {"address", f.server_address.to_string()},
-                      {"sni", f.sni},
-                      {"path", f.path},
-                      {"handshake_done", f.handshake_done},
-                      {"verified", f.verified},
-                      {"status_line", f.status_line},
-                      {"body_bytes", f.body_bytes},
-                      {"body_intact", f.body_intact},
-                      {"leaf_issuer", issuer},
-                      {"error", f.error},
-                      {"truth_hijacked", f.truth_hijacked},
-                      {"timing", timing_json(f.timing)}});
-    }
+    for (const FetchJobResult& f : r.fetches)
+      if (f.name == name) jobs.push_back(to_json(f));
     for (const FingerprintJobResult& p : r.fingerprints) {
       if (p.name != name) continue;
       std::map<std::string, std::size_t> by_ja3;

@@ -16,6 +16,9 @@ namespace mitmlab {
 // hops_before_server, hop_pairs, accuracy; fetch and fingerprint jobs: what they saw.
 nlohmann::json summary_json(const RunResults& results);
 
+// One fetch job's entry (summary.json's jobs[] and fetch.jsonl).
+nlohmann::json to_json(const FetchJobResult& fetch);
+
 // A short account for a person: per job what was measured and how it compares with ground
 // truth, the first forged certificate beside its original (field by field), each traced
 // host's path printed like a traceroute with the line where injection occurred (only the

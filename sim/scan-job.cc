@@ -3,15 +3,11 @@
 #include <fmt/core.h>
 #include <ns3/simulator.h>
 
+#include "sim/sim-core-timer.h"
+
 #include "scanner/probe-hello-profile.h"
 
 namespace mitmlab {
-namespace {
-
-Timestamp now() { return Timestamp(ns3::Simulator::Now().GetNanoSeconds()); }
-
-}  // namespace
-
 Result<std::unique_ptr<ScanJob>> ScanJob::create(const ScenarioJob& job, Ipv4Address vantage_address,
                                                  ns3::Ptr<ns3::Node> vantage, std::vector<ScanHost> hosts,
                                                  std::shared_ptr<const TrustStore> trust, std::time_t at,
@@ -38,10 +34,10 @@ Result<std::unique_ptr<ScanJob>> ScanJob::create(const ScenarioJob& job, Ipv4Add
   if (!scan) return make_error("job '{}': {}", job.name, scan.message());
   ScanJob* raw = self.get();
   SimScanOptions options;
-  options.on_record = [raw](const ScanRecord&) { raw->m_recordTimes.push_back(now()); };
+  options.on_record = [raw](const ScanRecord&) { raw->m_recordTimes.push_back(SimNow()); };
   options.on_done = [raw] {
     raw->m_done = true;
-    raw->m_finished = now();
+    raw->m_finished = SimNow();
     if (raw->m_onDone) raw->m_onDone();
   };
   self->m_driver = std::make_unique<SimScanDriver>(vantage, std::move(*scan), std::move(options));
@@ -49,7 +45,7 @@ Result<std::unique_ptr<ScanJob>> ScanJob::create(const ScenarioJob& job, Ipv4Add
 }
 
 void ScanJob::Start() {
-  m_started = now();
+  m_started = SimNow();
   if (m_hosts == 0) {  // nothing to scan (e.g. an earlier scan found no host to follow up)
     m_done = true;
     m_finished = m_started;
@@ -69,7 +65,7 @@ ScanJobResult ScanJob::Outcome() const {
   r.hosts = m_hosts;
   r.records = m_driver->records();
   r.record_times = m_recordTimes;
-  r.timing = {m_started, m_done ? m_finished : now(), m_done};
+  r.timing = {m_started, m_done ? m_finished : SimNow(), m_done};
   return r;
 }
 

@@ -5,7 +5,6 @@
 #include <map>
 #include <memory>
 #include <set>
-#include <fstream>
 #include <variant>
 
 #include <fmt/core.h>
@@ -24,13 +23,13 @@
 #include "sim/run-report.h"
 #include "sim/scan-job.h"
 #include "sim/server-pki.h"
+#include "sim/sim-core-timer.h"
 #include "sim/trace-job.h"
 #include "sim/world-builder.h"
 
 namespace mitmlab {
 namespace {
 
-Timestamp sim_now() { return Timestamp(ns3::Simulator::Now().GetNanoSeconds()); }
 double seconds_of(Timestamp t) { return std::chrono::duration<double>(t).count(); }
 
 // Without an `end`, a run that has not finished its jobs this long after the last job's
@@ -75,6 +74,7 @@ class Runner {
   std::vector<HijackedFlow> Hijacks() const;
   PathTruth TruthPath(const std::string& vantage, Ipv4Address host) const;
   Ipv4Address VantageAddress(const std::string& name) const;
+  const ScenarioServer* ServerNamed(const std::string& name) const;
 
   const Scenario& s_;
   const RunOptions& options_;
@@ -138,7 +138,7 @@ Status Runner::Prepare() {
   jobs_.resize(s_.jobs.size());
   for (std::size_t i = 0; i < s_.jobs.size(); ++i) {
     jobs_[i].spec = &s_.jobs[i];
-    ns3::Simulator::Schedule(ns3::NanoSeconds(s_.jobs[i].at.count()), &Runner::Due, this, i);
+    ns3::Simulator::Schedule(ToSimTime(s_.jobs[i].at), &Runner::Due, this, i);
   }
   return Ok{};
 }
@@ -163,6 +163,12 @@ void Runner::TryStart(std::size_t index) {
     failure_ = st.error();
     ns3::Simulator::Stop();
   }
+}
+
+const ScenarioServer* Runner::ServerNamed(const std::string& name) const {
+  for (const ScenarioServer& server : s_.servers)
+    if (server.name == name) return &server;
+  return nullptr;
 }
 
 Ipv4Address Runner::VantageAddress(const std::string& name) const {
@@ -198,9 +204,7 @@ Status Runner::StartJob(JobSlot& slot) {
       break;
     }
     case JobKind::fetch: {
-      const ScenarioServer* server = nullptr;
-      for (const ScenarioServer& candidate : s_.servers)
-        if (candidate.name == job.fetch.server) server = &candidate;
+      const ScenarioServer* server = ServerNamed(job.fetch.server);
       if (!server) return make_error("job '{}': no server named '{}'", job.name, job.fetch.server);
       FetchJob::Spec spec;
       spec.name = job.name;
@@ -224,9 +228,7 @@ Status Runner::StartJob(JobSlot& slot) {
       break;
     }
     case JobKind::fingerprint: {
-      const ScenarioServer* server = nullptr;
-      for (const ScenarioServer& candidate : s_.servers)
-        if (candidate.name == job.fingerprint.server) server = &candidate;
+      const ScenarioServer* server = ServerNamed(job.fingerprint.server);
       if (!server) return make_error("job '{}': no server named '{}'", job.name, job.fingerprint.server);
       const ServerSite* site = world_->GetSite(server->address);
       if (!site) return make_error("job '{}': server '{}' has no TLS site", job.name, server->name);
@@ -251,7 +253,7 @@ void Runner::JobDone(std::size_t index) {
   if (options_.progress) options_.progress(fmt::format("{}: job {} done", s_.name, slot.spec->name));
   for (std::size_t i = 0; i < jobs_.size(); ++i) TryStart(i);
   if (jobs_done_ == jobs_.size() && s_.end == Duration::zero())
-    ns3::Simulator::Schedule(ns3::NanoSeconds(std::chrono::nanoseconds(kDrain).count()), [] { ns3::Simulator::Stop(); });
+    ns3::Simulator::Schedule(ToSimTime(kDrain), [] { ns3::Simulator::Stop(); });
 }
 
 void Runner::Progress() {
@@ -259,7 +261,7 @@ void Runner::Progress() {
   auto wall = std::chrono::steady_clock::now();  // throttles the status line only
   if (wall - last_progress_ >= std::chrono::milliseconds(200)) {
     last_progress_ = wall;
-    std::string line = fmt::format("{}: t={:.1f}s, {}/{} jobs done", s_.name, seconds_of(sim_now()), jobs_done_,
+    std::string line = fmt::format("{}: t={:.1f}s, {}/{} jobs done", s_.name, seconds_of(SimNow()), jobs_done_,
                                    jobs_.size());
     for (const JobSlot& slot : jobs_) {
       if (!slot.started || slot.done) continue;
@@ -311,7 +313,7 @@ Result<RunResults> Runner::Collect() {
   r.scenario = s_.name;
   r.seed = s_.seed;
   r.start = s_.start;
-  r.sim_seconds = seconds_of(sim_now());
+  r.sim_seconds = seconds_of(SimNow());
   r.description = s_.description;
   const std::vector<HijackedFlow> hijacks = Hijacks();
   // The bumps' hijacks of one vantage's flows while a job ran: that job's ground truth.
@@ -397,8 +399,7 @@ Status Runner::Write(const RunResults& r) {
       if (auto a = Ipv4Address::parse(t.host.address)) measured.insert({job.vantage, a->value});
     }
   for (const FetchJobResult& f : r.fetches) {
-    nlohmann::json line = summary_json(RunResults{.fetches = {f}, .job_order = {f.name}})["jobs"][0];
-    fetch_lines.push_back(std::move(line));
+    fetch_lines.push_back(to_json(f));
     certs.add(f.chain, "test", {{"job", f.name}, {"host", f.server_address.to_string()}, {"sni", f.sni}});
     measured.insert({f.vantage, f.server_address.value});
   }
@@ -494,11 +495,11 @@ Result<RunResults> Runner::Run() {
   Status prepared = Prepare();
   if (prepared) {
     if (s_.end > Duration::zero()) {
-      ns3::Simulator::Stop(ns3::NanoSeconds(s_.end.count()));
+      ns3::Simulator::Stop(ToSimTime(s_.end));
     } else {
       Duration last{};
       for (const ScenarioJob& job : s_.jobs) last = std::max(last, job.at);
-      ns3::Simulator::Stop(ns3::NanoSeconds((last + kRunawayLimit).count()));
+      ns3::Simulator::Stop(ToSimTime(last + kRunawayLimit));
     }
     if (options_.progress) ns3::Simulator::ScheduleNow(&Runner::Progress, this);
     ns3::Simulator::Run();
@@ -515,9 +516,7 @@ Result<RunResults> Runner::Run() {
   if (results && options_.keylog) {
     std::string text;
     for (const std::string& line : keylog->lines()) text += line + "\n";
-    std::ofstream f(options_.out / "keylog.txt", std::ios::binary | std::ios::trunc);
-    f << text;
-    if (!f.flush()) return make_error("cannot write {}", (options_.out / "keylog.txt").string());
+    if (Status st = RunOutput::reopen(options_.out).write_text("keylog.txt", text); !st) return st.error();
   }
   return results;
 }

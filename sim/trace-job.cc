@@ -3,15 +3,11 @@
 #include <fmt/core.h>
 #include <ns3/simulator.h>
 
+#include "sim/sim-core-timer.h"
+
 #include "scanner/probe-hello-profile.h"
 
 namespace mitmlab {
-namespace {
-
-Timestamp now() { return Timestamp(ns3::Simulator::Now().GetNanoSeconds()); }
-
-}  // namespace
-
 Result<std::unique_ptr<TraceJob>> TraceJob::create(const ScenarioJob& job, std::uint64_t seed,
                                                    Ipv4Address vantage_address, ns3::Ptr<ns3::Node> vantage,
                                                    std::vector<ScanHost> hosts, std::function<void()> on_done) {
@@ -40,11 +36,11 @@ Result<std::unique_ptr<TraceJob>> TraceJob::create(const ScenarioJob& job, std::
 
   TraceJob* raw = self.get();
   SimTraceOptions options;
-  options.on_result = [raw](const TraceResult&) { raw->m_resultTimes.push_back(now()); };
+  options.on_result = [raw](const TraceResult&) { raw->m_resultTimes.push_back(SimNow()); };
   options.on_done = [raw] {
     if (raw->m_done) return;
     raw->m_done = true;
-    raw->m_finished = now();
+    raw->m_finished = SimNow();
     if (raw->m_onDone) raw->m_onDone();
   };
   if (*mode == TraceMode::raw) {
@@ -60,7 +56,7 @@ Result<std::unique_ptr<TraceJob>> TraceJob::create(const ScenarioJob& job, std::
 }
 
 void TraceJob::Start() {
-  m_started = now();
+  m_started = SimNow();
   if (m_hosts == 0) {
     m_done = true;
     m_finished = m_started;
@@ -85,7 +81,7 @@ TraceJobResult TraceJob::Outcome() const {
   r.control_sni = m_job->trace.control_sni;
   r.results = Results();
   r.result_times = m_resultTimes;
-  r.timing = {m_started, m_done ? m_finished : now(), m_done};
+  r.timing = {m_started, m_done ? m_finished : SimNow(), m_done};
   return r;
 }
 

@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include "support/directory-snapshot.h"
 #include "support/run-mitmlab.h"
 
 using namespace mitmlab::test;
@@ -20,18 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::map<std::string, std::string> snapshot(const fs::path& dir) {
-  std::map<std::string, std::string> files;
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    files[fs::relative(entry.path(), dir).string()] = bytes.str();
-  }
-  return files;
-}
-
 void check_golden(const std::string& name) {
   const fs::path golden = fs::path(MITMLAB_SOURCE_DIR) / "results" / name;
   const fs::path fresh = fs::temp_directory_path() / ("mitmlab-golden-" + std::to_string(getpid())) / name;
@@ -39,8 +28,8 @@ void check_golden(const std::string& name) {
   CommandRun run = run_mitmlab("run " + std::string(MITMLAB_SOURCE_DIR) + "/scenarios/" + name +
                                ".json --quiet --out " + fresh.string());
   BOOST_TEST_REQUIRE(run.status == 0, run.output);
-  auto expected = snapshot(golden);
-  auto actual = snapshot(fresh);
+  auto expected = snapshot_directory(golden);
+  auto actual = snapshot_directory(fresh);
   BOOST_TEST_REQUIRE(expected.contains("summary.json"), "no golden results in " + golden.string());
   for (const auto& [file, bytes] : actual) {
     auto e = expected.find(file);

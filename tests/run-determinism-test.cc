@@ -9,25 +9,13 @@
 
 #include <unistd.h>
 
+#include "support/directory-snapshot.h"
 #include "support/run-mitmlab.h"
 
 using namespace mitmlab::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Every regular file under `dir`, by relative path, with its bytes.
-std::map<std::string, std::string> snapshot(const fs::path& dir) {
-  std::map<std::string, std::string> files;
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    files[fs::relative(entry.path(), dir).string()] = bytes.str();
-  }
-  return files;
-}
 
 fs::path scratch(const std::string& name) {
   fs::path p = fs::temp_directory_path() / ("mitmlab-determinism-" + std::to_string(getpid())) / name;
@@ -44,7 +32,7 @@ BOOST_AUTO_TEST_CASE(same_scenario_and_seed_give_byte_identical_files_pcaps_incl
     CommandRun run = run_mitmlab("run " + scenario + " --pcap --keylog --quiet --out " + out.string());
     BOOST_TEST_REQUIRE(run.status == 0, run.output);
   }
-  auto first = snapshot(a), second = snapshot(b);
+  auto first = snapshot_directory(a), second = snapshot_directory(b);
   BOOST_TEST_REQUIRE(first.size() > 5u);
   BOOST_TEST(first.contains("summary.json"));
   BOOST_TEST(first.contains("events.jsonl"));
@@ -63,7 +51,7 @@ BOOST_AUTO_TEST_CASE(same_scenario_and_seed_give_byte_identical_files_pcaps_incl
   // A different seed changes the bytes (keys, randoms): the comparison above can fail.
   CommandRun run = run_mitmlab("run " + scenario + " --seed 2 --keylog --quiet --out " + c.string());
   BOOST_TEST_REQUIRE(run.status == 0, run.output);
-  auto third = snapshot(c);
+  auto third = snapshot_directory(c);
   BOOST_TEST((third["keylog.txt"] != first["keylog.txt"]));
   fs::remove_all(a.parent_path());
 }
