@@ -57,6 +57,7 @@ class RawHost {
         ++dropped;
         continue;
       }
+      last_sent = *d;
       send_raw(*d);
     }
     timer_.Cancel();
@@ -78,6 +79,7 @@ class RawHost {
   std::function<void()> app;
   // Sees each arriving datagram first; true means it was handled (the scripted handshake).
   std::function<bool(const Bytes&)> intercept;
+  Bytes last_sent;
   std::uint64_t dropped = 0;
   std::uint64_t received = 0;
   std::uint64_t received_without_timestamps = 0;
@@ -152,11 +154,14 @@ struct Outcome {
   std::uint64_t dropped, received, without_timestamps;
   std::size_t segment_payload;
   bool server_reset = false;  // ns-3's error-close callback ran
+  Bytes last_rst;             // what kAbortTwice sent twice
 };
 
 // kAbort: our endpoint aborts (RST) once it has received `abort_after` bytes, as the box ends
-// a check connection once it has the certificate.
-enum class Ending { kClose, kAbort };
+// a check connection once it has the certificate. kAbortTwice: the RST arrives again a second
+// later, when only ns-3's listening socket is left to take it (a late duplicate, or the box
+// resetting a leg the server has already forgotten).
+enum class Ending { kClose, kAbort, kAbortTwice };
 
 Outcome run(double loss, std::size_t size, Ending ending = Ending::kClose,
             std::size_t abort_after = 0) {
@@ -204,8 +209,10 @@ Outcome run(double loss, std::size_t size, Ending ending = Ending::kClose,
       offset += e.send(ByteView(out.client_data).subspan(offset));
     Bytes chunk = e.read(e.readable());
     out.client_got.insert(out.client_got.end(), chunk.begin(), chunk.end());
-    if (ending == Ending::kAbort && out.client_got.size() >= abort_after && !e.is_closed()) {
+    if (ending != Ending::kClose && out.client_got.size() >= abort_after && !e.is_closed()) {
       e.abort();
+      if (ending == Ending::kAbortTwice)
+        Simulator::Schedule(Seconds(1), [&] { host.send_raw(host.last_sent); });
       return;
     }
     if (offset == out.client_data.size() && out.client_got.size() == size &&
@@ -227,6 +234,7 @@ Outcome run(double loss, std::size_t size, Ending ending = Ending::kClose,
   out.without_timestamps = host.received_without_timestamps;
   out.segment_payload = host.endpoint.segment_payload();
   out.server_reset = reset;
+  if (ending == Ending::kAbortTwice) out.last_rst = host.last_sent;
   BOOST_TEST_MESSAGE("loss " << loss << ": received " << out.received << ", dropped " << out.dropped
                              << ", sent " << out.counters.segments_sent << ", retransmitted "
                              << out.counters.retransmissions << ", state " << out.state << " ("
@@ -419,4 +427,18 @@ BOOST_AUTO_TEST_CASE(ns3_accepts_our_rst_ending_a_check_connection) {
   BOOST_TEST(o.state == TcpState::kClosed);
   BOOST_TEST(o.reason == TcpCloseReason::kAborted);
   BOOST_TEST(o.server_reset);  // ns-3 took the RST and reported the error close
+}
+
+// ns-3.37 copies the window of any ACK-bearing segment into a listening socket, and a zero
+// window there arms a persist timer that dereferences an empty send buffer (SIGSEGV in
+// TcpSocketBase::PersistTimeout, seen at scale in kz-2019-07-21). Our RSTs therefore carry
+// our receive window rather than Linux's 0; the simulation must outlive the persist timeout.
+BOOST_AUTO_TEST_CASE(a_late_rst_reaching_the_listener_does_not_break_ns3) {
+  Outcome o = run(0.0, 200'000, Ending::kAbortTwice, 20'000);
+  BOOST_TEST(o.reason == TcpCloseReason::kAborted);
+  BOOST_TEST(o.server_reset);
+  auto rst = parse_tcp_packet(o.last_rst);
+  BOOST_TEST_REQUIRE(rst.ok());
+  BOOST_TEST((rst->tcp.header.flags & tcp_flag::kRst) != 0);
+  BOOST_TEST(rst->tcp.header.window > 0u);
 }

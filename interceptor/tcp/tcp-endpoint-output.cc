@@ -202,7 +202,10 @@ Bytes TcpEndpoint::build(Timestamp now, std::uint32_t seq, std::uint8_t flags, B
       .seq = seq,
       .ack = has_ack ? rcv_nxt_ : 0,
       .flags = flags,
-      .window = (flags & tcp_flag::kRst) ? std::uint16_t{0} : window,
+      // A RST carries our window like any segment, not Linux's 0: receivers ignore it, but
+      // ns-3.37 copies an ACK-bearing segment's window into a listening socket, and a zero
+      // window there arms a persist timer that crashes on an empty send buffer.
+      .window = window,
       .options = std::move(options),
       .payload = payload,
       .ttl = cfg_.ttl,
