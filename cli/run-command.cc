@@ -9,10 +9,13 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "cli/command.h"
 #include "sim/run-report.h"
@@ -30,6 +33,7 @@ struct Options {
   bool keylog = false;
   bool quiet = false;
   std::string key_cache;
+  unsigned key_threads = std::max(1u, std::thread::hardware_concurrency());
 };
 
 // Peak resident set size in kB (VmHWM of /proc/self/status), or nothing off Linux.
@@ -41,8 +45,10 @@ std::optional<long> peak_rss_kb() {
   return std::nullopt;
 }
 
-std::string cost_line(std::chrono::steady_clock::duration wall, const KeyCache* cache) {
+std::string cost_line(std::chrono::steady_clock::duration wall, const KeyCache* cache, const KeyPrefetchCounters& keys) {
   std::string line = fmt::format("mitmlab run: wall time {:.1f} s", std::chrono::duration<double>(wall).count());
+  if (std::clock_t cpu = std::clock(); cpu != static_cast<std::clock_t>(-1))
+    line += fmt::format(", CPU {:.1f} s", static_cast<double>(cpu) / CLOCKS_PER_SEC);
   if (auto kb = peak_rss_kb()) line += fmt::format(", peak RSS {:.1f} MiB", static_cast<double>(*kb) / 1024.0);
   if (cache) {
     const KeyCacheCounters c = cache->counters();
@@ -50,6 +56,9 @@ std::string cost_line(std::chrono::steady_clock::duration wall, const KeyCache* 
     if (c.corrupt) line += fmt::format(", {} corrupt", c.corrupt);
     if (c.write_failures) line += fmt::format(", {} write failures", c.write_failures);
   }
+  if (keys.requested + keys.derived_inline > 0)
+    line += fmt::format(", forged-leaf keys: {} planned, {} prepared ahead on other threads, {} when needed ({} waited for)",
+                        keys.requested, keys.derived_by_workers, keys.derived_inline, keys.waited);
   return line;
 }
 
@@ -65,6 +74,9 @@ int run(const Options& o) {
   options.pcap = o.pcap;
   options.keylog = o.keylog;
   if (!o.key_cache.empty()) options.key_cache = std::make_shared<KeyCache>(o.key_cache);
+  options.key_threads = o.key_threads;
+  KeyPrefetchCounters key_stats;
+  options.key_stats = &key_stats;
   const bool tty = isatty(STDERR_FILENO) == 1;
   if (tty)
     options.progress = [](const std::string& line) {
@@ -82,7 +94,7 @@ int run(const Options& o) {
     for (const std::string& problem : options.key_cache->take_problems())
       fmt::print(stderr, "mitmlab run: key cache: {}\n", problem);
   fmt::print(stderr, "mitmlab run: results in {}\n", options.out.string());
-  fmt::print(stderr, "{}\n", cost_line(std::chrono::steady_clock::now() - began, options.key_cache.get()));
+  fmt::print(stderr, "{}\n", cost_line(std::chrono::steady_clock::now() - began, options.key_cache.get(), key_stats));
   return 0;
 }
 
@@ -96,6 +108,10 @@ void install(CLI::App& app, int& exit_code) {
   cmd->add_flag("--keylog", o->keylog, "Write keylog.txt (NSS format) for Wireshark");
   cmd->add_option("--key-cache", o->key_cache,
                   "Directory of the forgers' key cache: forged keys are derived once and loaded on later runs");
+  cmd->add_option("--key-threads", o->key_threads,
+                  "Threads deriving forged keys ahead of need (default: one per core; 0: only when needed). "
+                  "Changes the run's speed, never its results")
+      ->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "Do not print the human summary");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }

@@ -16,6 +16,7 @@
 #include "net/key-log.h"
 #include "net/seeded-random.h"
 #include "sim/fetch-job.h"
+#include "sim/forged-key-plan.h"
 #include "sim/fingerprint-job.h"
 #include "sim/host-selection.h"
 #include "sim/run-output.h"
@@ -82,6 +83,8 @@ class Runner {
   std::shared_ptr<const TrustStore> client_trust_;
   X509StorePtr fetch_trust_;  // client roots plus every bump's fake root
   std::map<std::string, EngineDependencies> deps_;  // by forging profile
+  std::map<std::string, std::shared_ptr<Forger>> forgers_;  // by bump name
+  std::shared_ptr<KeyPrefetch> keys_;  // every forger's key source
   std::unique_ptr<World> world_;
   std::vector<JobSlot> jobs_;
   ScanRecordsByJob finished_scans_;
@@ -103,21 +106,27 @@ Status Runner::Prepare() {
   // One fake authority per forging profile, shared by every bump of the run: in 2019 every
   // box chained to the same "Qaznet Trust Network" root. Its keys derive from the scenario
   // seed; each engine keeps its own seed for its other choices.
+  KeyPrefetch::Derive derive = [](ByteView seed, const RsaKeySpec& spec) { return derive_rsa_key(seed, spec); };
+  if (options_.key_cache)
+    derive = [cache = options_.key_cache](ByteView seed, const RsaKeySpec& spec) { return cache->get(seed, spec); };
+  keys_ = std::make_shared<KeyPrefetch>(std::move(derive), options_.key_threads);
   world_options.engine_dependencies = [this](const ScenarioBump& bump) -> Result<EngineDependencies> {
     auto cached = deps_.find(bump.engine.forging_profile);
-    if (cached != deps_.end()) return cached->second;
+    if (cached != deps_.end()) {
+      if (cached->second.forger) forgers_[bump.name] = cached->second.forger;
+      return cached->second;
+    }
     EngineConfig config = bump.engine;
     config.seed = derive_seed(s_.seed, "fake-authority/" + config.forging_profile);
     config.trust_store = {pki_->box_trust_pem()};
-    KeySource keys;
-    if (options_.key_cache)
-      keys = [cache = options_.key_cache](ByteView seed, const RsaKeySpec& spec) { return cache->get(seed, spec); };
+    KeySource keys = [prefetch = keys_](ByteView seed, const RsaKeySpec& spec) { return prefetch->get(seed, spec); };
     auto deps = make_engine_dependencies(config, keys);
     if (!deps) return make_error("bump '{}': {}", bump.name, deps.message());
     deps->calendar_origin = s_.start;
     if (deps->forger)
       X509_STORE_add_cert(fetch_trust_.get(), const_cast<X509*>(&deps->forger->authority().root()));
     deps_.emplace(bump.engine.forging_profile, *deps);
+    if (deps->forger) forgers_[bump.name] = deps->forger;
     return *deps;
   };
   world_options.credentials = [this](const ScenarioServer& server, std::string_view sni) -> TlsCredentialsPtr {
@@ -128,6 +137,7 @@ Status Runner::Prepare() {
   auto world = BuildWorld(s_, world_options);
   if (!world) return world.error();
   world_ = std::move(*world);
+  if (options_.key_threads > 0) keys_->enqueue(plan_forged_leaf_keys(s_, *world_, *pki_, forgers_));
   if (options_.pcap) {
     std::error_code ec;
     std::filesystem::create_directories(options_.out / "pcap", ec);
@@ -504,6 +514,7 @@ Result<RunResults> Runner::Run() {
     if (options_.progress) ns3::Simulator::ScheduleNow(&Runner::Progress, this);
     ns3::Simulator::Run();
   }
+  if (options_.key_stats && keys_) *options_.key_stats = keys_->counters();
   Result<RunResults> results = prepared ? Collect() : Result<RunResults>(prepared.error());
   if (results && !failure_) {
     if (Status st = Write(*results); !st) results = st.error();

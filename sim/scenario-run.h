@@ -14,6 +14,7 @@
 #include <string>
 
 #include "interceptor/forge/key-cache.h"
+#include "interceptor/forge/key-prefetch.h"
 #include "net/result.h"
 #include "sim/run-results.h"
 #include "sim/scenario.h"
@@ -28,6 +29,13 @@ struct RunOptions {
   // null: keys are derived every time. A hit returns exactly the key derivation would, so
   // the results do not depend on it, only the run's speed.
   std::shared_ptr<KeyCache> key_cache;
+  // Threads deriving forged-leaf keys ahead of need (interceptor/forge/key-prefetch.h), from
+  // a plan of the keys the jobs will probably need (sim/forged-key-plan.h). 0: every key is
+  // derived when a forger first asks. Like the cache, it changes the run's speed only.
+  unsigned key_threads = 0;
+  // When set, receives the prefetcher's counters at the end of the run (they depend on
+  // timing, so they never reach the result files).
+  KeyPrefetchCounters* key_stats = nullptr;
   // Called with a one-line status now and then (job started, progress); may be empty.
   std::function<void(const std::string&)> progress;
 };
