@@ -32,12 +32,14 @@ VerdictDetail judge_verdict(const ProbeResult& control, const ProbeResult& test,
   };
   const bool control_chain = !control.chain.empty();
   const bool test_chain = !test.chain.empty();
-  if (control_chain) d.control_trusted = trust.validate(control.chain, at).trusted;
+  if (control_chain)
+    d.control_trusted = trust.validate(raw_chain(parsed_chain(control)), at).trusted;
   if (test_chain) {
-    ChainValidation v = trust.validate(test.chain, at);
+    const auto certs = parsed_chain(test);
+    ChainValidation v = trust.validate(raw_chain(certs), at);
     d.test_trusted = v.trusted;
     if (!v.trusted) d.reason = v.reason;
-    d.attribution = attribute(test.chain);
+    d.attribution = attribute_certificates(raw_chain(certs));
     if (d.attribution) return decide(1, Verdict::injected);
   }
   if (!control_chain) {
