@@ -132,6 +132,8 @@ class TlsProbe {
   std::optional<Timestamp> next_timeout() const;
   bool done() const { return state_ == State::done; }
   const ProbeResult& result() const { return result_; }
+  // Moves the result out (once done), for a caller that drops the probe next.
+  ProbeResult take_result() { return std::move(result_); }
   const std::string& sni() const { return options_.sni; }
 
  private:
