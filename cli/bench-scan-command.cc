@@ -8,11 +8,14 @@
 // ECDHE-ECDSA-CHACHA20-POLY1305 over P-256 and s_time ECDHE-ECDSA-AES256-GCM-SHA384 over
 // X25519; for TLS 1.2 the servers are restricted to ECDHE-ECDSA-AES128-GCM-SHA256 over P-256,
 // which both offer, so both clients make the same handshake. TLS 1.3 profiles are left to
-// OpenSSL's defaults on both sides. s_server answers one connection at a time: s_time (one
-// connection at a time) pays client + server + round trips per handshake, the scanner
-// overlaps its connections and is bound by the server once it keeps it busy; "server busy"
-// (its CPU time over the wall time) shows which. Both sides share the machine's cores, so on
-// a loaded machine the wall-clock ratio moves with the load; the CPU columns do not.
+// OpenSSL's defaults on both sides. s_server answers one connection at a time, and within
+// one connection it waits for the client's second flight (certificate decode, signature
+// check, key exchange: most of a client's handshake CPU): s_time pays client + server +
+// round trips per handshake; the scanner's other connections can only hide the client work
+// that is off that path (connect, ClientHello, teardown, judging), so against one server its
+// wall-clock lead is about (s_time's client CPU + server CPU) / (its own + server CPU), and
+// the server stays well below 100% busy for both. Both sides share the machine's cores, so
+// on a loaded machine the wall-clock ratio moves with the load; the CPU columns move less.
 // s_time's rate is its count over the wall time of its whole process (start-up and its last
 // connection included, a few tenths of a second): use --seconds 10 or more for a fair ratio.
 #include <arpa/inet.h>
