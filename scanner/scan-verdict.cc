@@ -96,7 +96,7 @@ ChainJudgements::ChainJudgements(std::shared_ptr<const TrustStore> trust, std::t
 
 // SHA-256 over the chain's certificates, each preceded by its length (so that where one
 // certificate ends counts too).
-std::optional<Bytes> ChainJudgements::digest(const std::vector<Bytes>& chain) const {
+std::optional<std::string> ChainJudgements::digest(const std::vector<Bytes>& chain) const {
   Bytes all;
   for (const Bytes& der : chain) {
     const std::uint64_t n = der.size();
@@ -104,16 +104,15 @@ std::optional<Bytes> ChainJudgements::digest(const std::vector<Bytes>& chain) co
       all.push_back(static_cast<std::uint8_t>(n >> shift));
     all.insert(all.end(), der.begin(), der.end());
   }
-  Bytes out(EVP_MAX_MD_SIZE);
+  unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  if (!sha256_ || EVP_Digest(all.data(), all.size(), out.data(), &n, sha256_.get(), nullptr) != 1)
+  if (!sha256_ || EVP_Digest(all.data(), all.size(), out, &n, sha256_.get(), nullptr) != 1)
     return std::nullopt;
-  out.resize(n);
-  return out;
+  return std::string(reinterpret_cast<const char*>(out), n);
 }
 
 ChainJudgement ChainJudgements::judge(const ProbeResult& probe) {
-  std::optional<Bytes> key = digest(probe.chain);
+  std::optional<std::string> key = digest(probe.chain);
   if (key)
     if (auto it = by_digest_.find(*key); it != by_digest_.end()) {
       ++hits_;

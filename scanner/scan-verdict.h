@@ -86,13 +86,13 @@ class ChainJudgements {
   std::uint64_t misses() const { return misses_; }
 
  private:
-  std::optional<Bytes> digest(const std::vector<Bytes>& chain) const;
+  std::optional<std::string> digest(const std::vector<Bytes>& chain) const;
 
   std::shared_ptr<const TrustStore> trust_;
   std::time_t at_;
   std::size_t capacity_;
   OpenSslPtr<EVP_MD, EVP_MD_free> sha256_;  // fetched once: an implicit fetch per digest costs more than the hashing
-  std::map<Bytes, ChainJudgement> by_digest_;
+  std::map<std::string, ChainJudgement> by_digest_;  // raw digest bytes as the key
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;
 };
