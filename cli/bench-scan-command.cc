@@ -1,5 +1,5 @@
 // `mitmlab bench scan [--handshakes N] [--concurrency N] [--seconds S] [--profile NAME]
-// [--servers N]`: the live scanner (epoll transport + Scan core) against local `openssl
+// [--servers N] [--rounds N]`: the live scanner (epoll transport + Scan core) against local `openssl
 // s_server`s on 127.0.0.1 and, in the same run against the same servers, `openssl s_time
 // -new` (one per server, run in parallel); prints handshakes per second for both, their
 // ratio, and the CPU each side spent per handshake. Wall clock is used here only.
@@ -8,13 +8,18 @@
 // ECDHE-ECDSA-CHACHA20-POLY1305 over P-256 and s_time ECDHE-ECDSA-AES256-GCM-SHA384 over
 // X25519; for TLS 1.2 the servers are restricted to ECDHE-ECDSA-AES128-GCM-SHA256 over P-256,
 // which both offer, so both clients make the same handshake. TLS 1.3 profiles are left to
-// OpenSSL's defaults on both sides. s_server answers one connection at a time: s_time (one
-// connection at a time) pays client + server + round trips per handshake, the scanner
-// overlaps its connections and is bound by the server once it keeps it busy; "server busy"
-// (its CPU time over the wall time) shows which. Both sides share the machine's cores, so on
-// a loaded machine the wall-clock ratio moves with the load; the CPU columns do not.
+// OpenSSL's defaults on both sides. s_server answers one connection at a time, and within
+// one connection it waits for the client's second flight (certificate decode, signature
+// check, key exchange: most of a client's handshake CPU): s_time pays client + server +
+// round trips per handshake; the scanner's other connections can only hide the client work
+// that is off that path (connect, ClientHello, teardown, judging), so against one server its
+// wall-clock lead is about (s_time's client CPU + server CPU) / (its own + server CPU), and
+// the server stays well below 100% busy for both. Both sides share the machine's cores, so
+// on a loaded machine the wall-clock ratio moves with the load; the CPU columns move less.
 // s_time's rate is its count over the wall time of its whole process (start-up and its last
 // connection included, a few tenths of a second): use --seconds 10 or more for a fair ratio.
+// With --rounds N the two clients alternate N times (a load that comes and goes falls on
+// both), and each round's ratio and their median are printed too.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/core.h>
@@ -28,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -57,6 +63,7 @@ struct Options {
   unsigned seconds = 5;  // s_time's run
   std::string profile = "zgrab2-2019";
   unsigned servers = 1;
+  unsigned rounds = 1;  // scanner and s_time alternate this many times
 };
 
 // The suite and group the servers insist on for TLS 1.2: offered by both clients.
@@ -223,7 +230,8 @@ int run(const Options& o) {
   // The live scanner: handshakes/2 hosts (all the same server), one test SNI each, so every
   // host costs a control and a test handshake.
   ScanConfig config;
-  for (unsigned i = 0; i < std::max(1u, o.handshakes / 2); ++i)
+  const unsigned rounds = std::max(1u, o.rounds);
+  for (unsigned i = 0; i < std::max(1u, o.handshakes / 2 / rounds); ++i)
     config.hosts.push_back({"127.0.0.1", servers[i % servers.size()].port});
   config.test_snis = {"bench.test"};
   config.profile = *profile;
@@ -239,56 +247,90 @@ int run(const Options& o) {
     config.trust = *trust;
   }
   config.at = std::time(nullptr);
-  auto scan = Scan::create(config);
-  if (!scan) return fail(scan.message());
-  std::size_t ok = 0, records = 0;
   std::map<std::string, std::size_t> suites;  // what the scanner negotiated, by suite name
-  LiveScanOptions live;
-  live.on_record = [&](const ScanRecord& r) {
-    ++records;
-    ++suites[r.suite];
-    if (r.test_outcome == ProbeOutcome::ok && r.control_outcome == ProbeOutcome::ok) ++ok;
+  // One phase of either client: its handshakes, wall seconds, own CPU and the servers' CPU.
+  struct Phase {
+    double handshakes = 0, seconds = 0, client_cpu = 0, server_cpu = 0;
+    double rate() const { return seconds > 0 ? handshakes / seconds : 0.0; }
+    void add(const Phase& p) {
+      handshakes += p.handshakes;
+      seconds += p.seconds;
+      client_cpu += p.client_cpu;
+      server_cpu += p.server_cpu;
+    }
   };
-  const double scan_server_cpu0 = server_cpu();
-  const double scan_cpu0 = self_cpu_seconds();
-  auto stats = run_live_scan(**scan, live);
-  const double scan_cpu = self_cpu_seconds() - scan_cpu0;
-  const double scan_server_cpu = server_cpu() - scan_server_cpu0;
-  if (!stats) return fail(stats.message());
-  const double scan_seconds = std::chrono::duration<double>(stats->elapsed).count();
-  const double scan_handshakes = 2.0 * static_cast<double>(ok);
-  if (ok != records)
-    fmt::print(stderr, "warning: {} of {} hosts had a failed handshake\n", records - ok, records);
-
+  auto scan_phase = [&]() -> Result<Phase> {
+    auto scan = Scan::create(config);
+    if (!scan) return scan.error();
+    std::size_t ok = 0, records = 0;
+    LiveScanOptions live;
+    live.on_record = [&](const ScanRecord& r) {
+      ++records;
+      ++suites[r.suite];
+      if (r.test_outcome == ProbeOutcome::ok && r.control_outcome == ProbeOutcome::ok) ++ok;
+    };
+    Phase p;
+    const double server_cpu0 = server_cpu();
+    const double cpu0 = self_cpu_seconds();
+    auto stats = run_live_scan(**scan, live);
+    p.client_cpu = self_cpu_seconds() - cpu0;
+    p.server_cpu = server_cpu() - server_cpu0;
+    if (!stats) return stats.error();
+    p.seconds = std::chrono::duration<double>(stats->elapsed).count();
+    p.handshakes = 2.0 * static_cast<double>(ok);
+    if (ok != records)
+      fmt::print(stderr, "warning: {} of {} hosts had a failed handshake\n", records - ok,
+                 records);
+    return p;
+  };
   // openssl s_time -new against the same servers, one s_time per server, all at once.
-  const double st_server_cpu0 = server_cpu();
-  auto start = BenchClock::now();
-  std::vector<pid_t> timers;
-  for (std::size_t i = 0; i < servers.size(); ++i) {
-    std::vector<std::string> time_args = {"openssl", "s_time", "-connect", servers[i].accept,
-                                          "-new",    "-time",  std::to_string(o.seconds)};
-    if (tls12) time_args.push_back("-tls1_2");
-    pid_t st = spawn(time_args, (dir / fmt::format("s_time-{}.log", i)).string());
-    if (st < 0) return fail("cannot start openssl s_time");
-    timers.push_back(st);
+  auto s_time_phase = [&]() -> Result<Phase> {
+    Phase p;
+    const double server_cpu0 = server_cpu();
+    auto start = BenchClock::now();
+    std::vector<pid_t> timers;
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+      std::vector<std::string> time_args = {"openssl", "s_time", "-connect", servers[i].accept,
+                                            "-new",    "-time",  std::to_string(o.seconds)};
+      if (tls12) time_args.push_back("-tls1_2");
+      pid_t st = spawn(time_args, (dir / fmt::format("s_time-{}.log", i)).string());
+      if (st < 0) return make_error("cannot start openssl s_time");
+      timers.push_back(st);
+    }
+    for (pid_t st : timers) {
+      int status = 0;
+      rusage ru{};
+      ::wait4(st, &status, 0, &ru);
+      p.client_cpu += seconds_of(ru.ru_utime) + seconds_of(ru.ru_stime);
+    }
+    p.seconds = ms_since(start) / 1000.0;
+    p.server_cpu = server_cpu() - server_cpu0;
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+      const std::string log = slurp(dir / fmt::format("s_time-{}.log", i));
+      std::smatch m;
+      if (!std::regex_search(log, m, std::regex(R"((\d+) connections in [0-9.]+s)")))
+        return make_error("cannot read s_time's output: {}", log);
+      p.handshakes += std::stod(m[1]);
+    }
+    return p;
+  };
+  // Rounds alternate the two clients, so that a load that comes and goes on the machine
+  // falls on both; each round's ratio is kept for the median.
+  Phase scan_total, st_total;
+  std::vector<double> round_ratios;
+  for (unsigned r = 0; r < rounds; ++r) {
+    auto sc = scan_phase();
+    if (!sc) return fail(sc.message());
+    auto st = s_time_phase();
+    if (!st) return fail(st.message());
+    scan_total.add(*sc);
+    st_total.add(*st);
+    round_ratios.push_back(st->rate() > 0 ? sc->rate() / st->rate() : 0.0);
   }
-  double st_cpu = 0;
-  for (pid_t st : timers) {
-    int status = 0;
-    rusage ru{};
-    ::wait4(st, &status, 0, &ru);
-    st_cpu += seconds_of(ru.ru_utime) + seconds_of(ru.ru_stime);
-  }
-  const double st_seconds = ms_since(start) / 1000.0;
-  const double st_server_cpu = server_cpu() - st_server_cpu0;
-  double st_handshakes = 0;
-  for (std::size_t i = 0; i < servers.size(); ++i) {
-    const std::string log = slurp(dir / fmt::format("s_time-{}.log", i));
-    std::smatch m;
-    if (!std::regex_search(log, m, std::regex(R"((\d+) connections in [0-9.]+s)")))
-      return fail("cannot read s_time's output: " + log);
-    st_handshakes += std::stod(m[1]);
-  }
+  const double scan_handshakes = scan_total.handshakes, scan_seconds = scan_total.seconds;
+  const double scan_cpu = scan_total.client_cpu, scan_server_cpu = scan_total.server_cpu;
+  const double st_handshakes = st_total.handshakes, st_seconds = st_total.seconds;
+  const double st_cpu = st_total.client_cpu, st_server_cpu = st_total.server_cpu;
 
   const double scan_rate = scan_handshakes / scan_seconds;
   const double st_rate = st_handshakes / st_seconds;
@@ -323,6 +365,15 @@ int run(const Options& o) {
   fmt::print("(CPU ms are per handshake; server busy is its CPU time over the wall time, per "
              "server: near 100% the server bounds the rate)\n");
   fmt::print("ratio scan / s_time: {:.2f}\n", st_rate > 0 ? scan_rate / st_rate : 0.0);
+  if (rounds > 1) {
+    std::string each;
+    for (double r : round_ratios) each += fmt::format("{}{:.2f}", each.empty() ? "" : ", ", r);
+    std::sort(round_ratios.begin(), round_ratios.end());
+    const std::size_t n = round_ratios.size();
+    const double median = n % 2 ? round_ratios[n / 2]
+                                : (round_ratios[n / 2 - 1] + round_ratios[n / 2]) / 2.0;
+    fmt::print("ratio per round: {} (median {:.2f})\n", each, median);
+  }
   return 0;
 }
 
@@ -337,6 +388,10 @@ void install(CLI::App& app, int& exit_code) {
   cmd->add_option("--servers", o->servers,
                   "openssl s_server processes (default 1); the scanner spreads its hosts over "
                   "them, one s_time runs against each");
+  cmd->add_option("--rounds", o->rounds,
+                  "Alternate the two clients this many times (default 1): the handshakes are "
+                  "split over the rounds, s_time runs --seconds in each; prints each round's "
+                  "ratio and their median");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }
 

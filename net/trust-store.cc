@@ -45,11 +45,8 @@ Result<std::shared_ptr<const TrustStore>> TrustStore::from_pem(std::string_view 
 
 ChainValidation TrustStore::validate(const std::vector<Bytes>& chain_der, std::time_t at) const {
   ChainValidation v;
-  if (chain_der.empty()) {
-    v.reason = "no certificate";
-    return v;
-  }
   std::vector<X509Ptr> certs;
+  std::vector<X509*> chain;
   for (std::size_t i = 0; i < chain_der.size(); ++i) {
     auto cert = x509_from_der(chain_der[i]);
     if (!cert) {
@@ -57,7 +54,24 @@ ChainValidation TrustStore::validate(const std::vector<Bytes>& chain_der, std::t
       v.depth = static_cast<int>(i);
       return v;
     }
+    chain.push_back(cert->get());
     certs.push_back(std::move(*cert));
+  }
+  return validate(chain, at);
+}
+
+ChainValidation TrustStore::validate(const std::vector<X509*>& chain, std::time_t at) const {
+  ChainValidation v;
+  if (chain.empty()) {
+    v.reason = "no certificate";
+    return v;
+  }
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    if (!chain[i]) {
+      v.reason = fmt::format("certificate {} unreadable", i);
+      v.depth = static_cast<int>(i);
+      return v;
+    }
   }
   X509StackPtr untrusted(sk_X509_new_null());
   X509StoreCtxPtr ctx(X509_STORE_CTX_new());
@@ -65,15 +79,16 @@ ChainValidation TrustStore::validate(const std::vector<Bytes>& chain_der, std::t
     v.reason = openssl_error("verify: allocation").message;
     return v;
   }
-  for (std::size_t i = 1; i < certs.size(); ++i) {
-    if (!sk_X509_push(untrusted.get(), certs[i].get())) {
+  for (std::size_t i = 1; i < chain.size(); ++i) {
+    X509Ptr ref(X509_up_ref(chain[i]) == 1 ? chain[i] : nullptr);
+    if (!ref || !sk_X509_push(untrusted.get(), ref.get())) {
       v.reason = openssl_error("verify: allocation").message;
       return v;
     }
-    certs[i].release();  // now the stack's
+    ref.release();  // now the stack's
   }
   ERR_clear_error();
-  if (X509_STORE_CTX_init(ctx.get(), store_.get(), certs[0].get(), untrusted.get()) != 1) {
+  if (X509_STORE_CTX_init(ctx.get(), store_.get(), chain[0], untrusted.get()) != 1) {
     v.reason = openssl_error("verify: X509_STORE_CTX_init").message;
     return v;
   }

@@ -36,6 +36,9 @@ class TrustStore {
   // Leaf first, as sent; the rest are untrusted intermediates. Bad DER is untrusted, never an
   // error.
   ChainValidation validate(const std::vector<Bytes>& chain_der, std::time_t at) const;
+  // The same for certificates already parsed (a null one is unreadable): a scanner that kept
+  // OpenSSL's own parse from the handshake does not decode the chain again.
+  ChainValidation validate(const std::vector<X509*>& chain, std::time_t at) const;
   std::size_t size() const { return size_; }
 
  private:

@@ -14,10 +14,14 @@ std::string one_line_name(const X509_NAME* name) {
 std::optional<CertificateSummary> summarize_certificate(ByteView der) {
   auto cert = x509_from_der(der);
   if (!cert) return std::nullopt;
+  return summarize_certificate(cert->get());
+}
+
+CertificateSummary summarize_certificate(const X509* cert) {
   CertificateSummary s;
-  s.subject = one_line_name(X509_get_subject_name(cert->get()));
-  s.issuer = one_line_name(X509_get_issuer_name(cert->get()));
-  s.sha256 = to_hex(x509_sha256(cert->get()));
+  s.subject = one_line_name(X509_get_subject_name(cert));
+  s.issuer = one_line_name(X509_get_issuer_name(cert));
+  s.sha256 = to_hex(x509_sha256(cert));
   return s;
 }
 

@@ -17,6 +17,7 @@ struct CertificateSummary {
 
 // nullopt when the DER does not parse (it came off the wire).
 std::optional<CertificateSummary> summarize_certificate(ByteView der);
+CertificateSummary summarize_certificate(const X509* cert);
 
 // OpenSSL's one-line form of a name, UTF-8 kept as is.
 std::string one_line_name(const X509_NAME* name);

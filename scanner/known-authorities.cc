@@ -140,15 +140,21 @@ std::string_view qaznet_root_pem() { return kQaznetRootPem; }
 std::string_view qaznet_intermediate_pem() { return kQaznetIntermediatePem; }
 
 std::optional<Attribution> attribute(const std::vector<Bytes>& chain_der) {
-  const Registry& reg = registry();
-  std::vector<X509Ptr> certs;
+  std::vector<X509Ptr> owned;
+  std::vector<X509*> certs;
   for (const Bytes& der : chain_der) {
     auto c = x509_from_der(der);
-    certs.push_back(c ? std::move(*c) : X509Ptr());
+    owned.push_back(c ? std::move(*c) : X509Ptr());
+    certs.push_back(owned.back().get());
   }
+  return attribute_certificates(certs);
+}
+
+std::optional<Attribution> attribute_certificates(const std::vector<X509*>& certs) {
+  const Registry& reg = registry();
   // Genuine first, anywhere in the chain: the real key is the strongest evidence.
   for (std::size_t i = 0; i < certs.size(); ++i) {
-    X509* cert = certs[i].get();
+    X509* cert = certs[i];
     if (!cert) continue;
     // A certificate's own subject says more than the name of its issuer.
     for (const X509Ptr& real : reg.genuine)
@@ -162,7 +168,7 @@ std::optional<Attribution> attribute(const std::vector<Bytes>& chain_der) {
   }
   ERR_clear_error();
   for (std::size_t i = 0; i < certs.size(); ++i) {
-    X509* cert = certs[i].get();
+    X509* cert = certs[i];
     if (!cert) continue;
     for (const KnownName& known : reg.names)
       if (X509_NAME_cmp(X509_get_subject_name(cert), known.name.get()) == 0)

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "net/bytes.h"
+#include "net/openssl.h"
 
 namespace mitmlab {
 
@@ -37,6 +38,8 @@ struct Attribution {
 
 // Checks every certificate of `chain_der` (leaf first, as sent; unreadable ones are skipped).
 std::optional<Attribution> attribute(const std::vector<Bytes>& chain_der);
+// The same for certificates already parsed (null ones are skipped).
+std::optional<Attribution> attribute_certificates(const std::vector<X509*>& chain);
 
 // The real 2019 certificates, PEM, as published (tests/fixtures/certs/qaznet-*.pem).
 std::string_view qaznet_root_pem();

@@ -5,6 +5,16 @@
 #include "scanner/certificate-summary.h"
 
 namespace mitmlab {
+namespace {
+
+// From the handshake's own parse when the probe kept it (no second decode), else the DER.
+std::optional<CertificateSummary> leaf_summary(const ProbeResult& probe) {
+  if (!probe.certificates.empty() && probe.certificates.front())
+    return summarize_certificate(probe.certificates.front().get());
+  return summarize_certificate(probe.chain.front());
+}
+
+}  // namespace
 
 ScanRecord make_scan_record(const std::string& address, std::uint16_t port,
                             const std::string& control_sni, const ProbeResult& control,
@@ -27,7 +37,7 @@ ScanRecord make_scan_record(const std::string& address, std::uint16_t port,
   r.test_chain = test.chain;
   r.control_chain = control.chain;
   if (!test.chain.empty()) {
-    if (auto leaf = summarize_certificate(test.chain.front())) {
+    if (auto leaf = leaf_summary(test)) {
       r.leaf_subject = leaf->subject;
       r.leaf_issuer = leaf->issuer;
       r.leaf_sha256 = leaf->sha256;
@@ -44,7 +54,7 @@ ScanRecord make_scan_record(const std::string& address, std::uint16_t port,
   r.handshake_ms = ms(test.timings.handshake);
   r.control_outcome = control.outcome;
   if (!control.chain.empty())
-    if (auto leaf = summarize_certificate(control.chain.front()))
+    if (auto leaf = leaf_summary(control))
       r.control_leaf_sha256 = leaf->sha256;
   return r;
 }

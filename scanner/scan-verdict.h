@@ -30,7 +30,11 @@
 // evidence on its own (the 2019 authors' own criterion), even when the control failed.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <ctime>
+#include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -60,5 +64,41 @@ struct VerdictDetail {
 
 VerdictDetail judge_verdict(const ProbeResult& control, const ProbeResult& test,
                             const TrustStore& trust, std::time_t at);
+
+// What judging learns from one chain on its own: whether it validates, and which known
+// interception authority it names.
+struct ChainJudgement {
+  ChainValidation validation;
+  std::optional<Attribution> attribution;
+};
+ChainJudgement judge_chain(const ProbeResult& probe, const TrustStore& trust, std::time_t at);
+
+// A scan's chain judgements by the SHA-256 of the chain's DER: the same chain, byte for byte,
+// against the same store at the same time is judged the same, and hosts often send the same
+// chain (the control and the test of an untouched host, a CDN's, an interceptor's), so each
+// distinct chain is validated once. Bounded: it starts over once it holds `capacity` chains.
+class ChainJudgements {
+ public:
+  ChainJudgements(std::shared_ptr<const TrustStore> trust, std::time_t at,
+                  std::size_t capacity = 4096);
+  ChainJudgement judge(const ProbeResult& probe);
+  std::uint64_t hits() const { return hits_; }
+  std::uint64_t misses() const { return misses_; }
+
+ private:
+  std::optional<std::string> digest(const std::vector<Bytes>& chain) const;
+
+  std::shared_ptr<const TrustStore> trust_;
+  std::time_t at_;
+  std::size_t capacity_;
+  OpenSslPtr<EVP_MD, EVP_MD_free> sha256_;  // fetched once: an implicit fetch per digest costs more than the hashing
+  std::map<std::string, ChainJudgement> by_digest_;  // raw digest bytes as the key
+  std::uint64_t hits_ = 0;
+  std::uint64_t misses_ = 0;
+};
+
+// The same verdict, with the chains judged through `chains`.
+VerdictDetail judge_verdict(const ProbeResult& control, const ProbeResult& test,
+                            ChainJudgements& chains);
 
 }  // namespace mitmlab

@@ -19,7 +19,9 @@ Result<std::unique_ptr<Scan>> Scan::create(ScanConfig config) {
 }
 
 Scan::Scan(ScanConfig config, std::shared_ptr<ProbeContext> context)
-    : config_(std::move(config)), context_(std::move(context)) {
+    : config_(std::move(config)),
+      context_(std::move(context)),
+      chains_(config_.trust, config_.at) {
   const std::size_t per_host = 1 + config_.test_snis.size();
   unfinished_per_host_.assign(config_.hosts.size(), per_host);
   for (std::size_t h = 0; h < config_.hosts.size(); ++h) {
@@ -145,7 +147,7 @@ void Scan::finish_probe(Timestamp now, ConnId conn, bool send_close) {
   auto it = active_.find(conn);
   std::size_t j = it->second.job;
   Job& job = jobs_[j];
-  job.result = it->second.probe->result();
+  job.result = it->second.probe->take_result();
   active_.erase(it);
   counters_.active = active_.size();
   if (send_close) actions_.push_back(CloseAction{conn});
@@ -164,7 +166,7 @@ void Scan::maybe_emit(std::size_t host) {
   const ScanHost& h = config_.hosts[host];
   for (std::size_t t = 0; t < config_.test_snis.size(); ++t) {
     const Job& test = jobs_[first + 1 + t];
-    VerdictDetail v = judge_verdict(control.result, test.result, *config_.trust, config_.at);
+    VerdictDetail v = judge_verdict(control.result, test.result, chains_);
     ScanRecord r = make_scan_record(h.address, h.port, config_.control_sni, control.result,
                                     config_.test_snis[t], test.result, v);
     r.retries = test.attempts - 1;

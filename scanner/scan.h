@@ -36,6 +36,7 @@
 #include "net/result.h"
 #include "scanner/probe-hello-profile.h"
 #include "scanner/scan-record.h"
+#include "scanner/scan-verdict.h"
 #include "scanner/tls-probe.h"
 #include "scanner/transport-action.h"
 #include "net/trust-store.h"
@@ -120,6 +121,7 @@ class Scan {
   std::map<ConnId, Active> active_;
   std::deque<TransportAction> actions_;
   std::vector<ScanRecord> records_;
+  ChainJudgements chains_;  // each distinct chain validated once
   ConnId next_conn_ = 1;
   ScanCounters counters_;
 };

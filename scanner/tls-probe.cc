@@ -48,6 +48,22 @@ std::string tls_alert_name(std::uint8_t description) {
   return text;
 }
 
+std::vector<std::shared_ptr<X509>> parsed_chain(const ProbeResult& result) {
+  if (result.certificates.size() == result.chain.size()) return result.certificates;
+  std::vector<std::shared_ptr<X509>> out;
+  for (const Bytes& der : result.chain) {
+    auto cert = x509_from_der(der);
+    out.push_back(cert ? std::shared_ptr<X509>(std::move(*cert)) : nullptr);
+  }
+  return out;
+}
+
+std::vector<X509*> raw_chain(const std::vector<std::shared_ptr<X509>>& chain) {
+  std::vector<X509*> out;
+  for (const auto& c : chain) out.push_back(c.get());
+  return out;
+}
+
 Result<std::shared_ptr<ProbeContext>> ProbeContext::create(const ProbeHelloProfile& profile) {
   auto ctx = make_probe_context(profile);
   if (!ctx) return ctx.error();
@@ -98,14 +114,20 @@ int TlsProbe::on_certificate(X509_STORE_CTX* store_ctx, void*) {
       X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* probe = ssl ? static_cast<TlsProbe*>(SSL_get_app_data(ssl)) : nullptr;
   if (!probe) return 1;
-  probe->result_.chain.clear();
+  ProbeResult& r = probe->result_;
+  r.chain.clear();
+  r.certificates.clear();
+  auto keep = [&r](X509* cert) {
+    r.chain.push_back(x509_to_der(cert));
+    if (X509_up_ref(cert) == 1) r.certificates.push_back(std::shared_ptr<X509>(X509Ptr(cert)));
+  };
   STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(store_ctx);
   if (sent && sk_X509_num(sent) > 0) {
-    for (int i = 0; i < sk_X509_num(sent); ++i)
-      probe->result_.chain.push_back(x509_to_der(sk_X509_value(sent, i)));
+    for (int i = 0; i < sk_X509_num(sent); ++i) keep(sk_X509_value(sent, i));
   } else if (X509* leaf = X509_STORE_CTX_get0_cert(store_ctx)) {
-    probe->result_.chain.push_back(x509_to_der(leaf));
+    keep(leaf);
   }
+  if (r.certificates.size() != r.chain.size()) r.certificates.clear();  // parsed_chain decodes
   return 1;
 }
 

@@ -58,6 +58,10 @@ struct ProbeResult {
   std::string alert_name;             // IANA name ("unknown_ca"), "" without an alert
   std::string error;                  // what went wrong, for the record ("" when ok)
   std::vector<Bytes> chain;           // the certificates as sent, leaf first, DER
+  // The same certificates as OpenSSL parsed them in the handshake, so that judging the chain
+  // does not decode it again (in OpenSSL 3 decoding a certificate's key is the costliest part
+  // of a scan's own work); empty when the result was made from DER alone.
+  std::vector<std::shared_ptr<X509>> certificates;
   std::uint16_t version = 0;          // negotiated protocol version, 0 if none
   std::uint16_t suite = 0;            // negotiated suite (IANA code point), 0 if none
   std::string suite_name;             // its RFC name
@@ -65,6 +69,12 @@ struct ProbeResult {
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
 };
+
+// result.chain as X509 objects: the handshake's own when the probe kept them, else decoded
+// from the DER (an unreadable certificate is null).
+std::vector<std::shared_ptr<X509>> parsed_chain(const ProbeResult& result);
+// Their raw pointers, for the calls that take a chain of X509*.
+std::vector<X509*> raw_chain(const std::vector<std::shared_ptr<X509>>& chain);
 
 class TlsProbe;
 
@@ -122,6 +132,8 @@ class TlsProbe {
   std::optional<Timestamp> next_timeout() const;
   bool done() const { return state_ == State::done; }
   const ProbeResult& result() const { return result_; }
+  // Moves the result out (once done), for a caller that drops the probe next.
+  ProbeResult take_result() { return std::move(result_); }
   const std::string& sni() const { return options_.sni; }
 
  private:

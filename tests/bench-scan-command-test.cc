@@ -37,3 +37,15 @@ BOOST_AUTO_TEST_CASE(bench_scan_rejects_an_unknown_profile) {
   BOOST_TEST(status == 1);
   BOOST_TEST(out.find("unknown probe hello profile 'chrome'") != std::string::npos, out);
 }
+
+BOOST_AUTO_TEST_CASE(bench_scan_rounds_alternate_and_print_each_ratio) {
+  auto [status, out] = run("bench scan --handshakes 40 --concurrency 4 --seconds 1 --rounds 2");
+  BOOST_TEST_REQUIRE(status == 0, out);
+  // The handshakes are split over the rounds: 2 x 10 hosts, 40 handshakes in all.
+  BOOST_TEST(std::regex_search(out, std::regex(R"(mitmlab scan \(zgrab2-2019, c=4\)\s+40\s)")),
+             out);
+  BOOST_TEST(std::regex_search(
+                 out, std::regex(R"(ratio per round: [0-9.]+, [0-9.]+ \(median [0-9.]+\))")),
+             out);
+  BOOST_TEST(out.find("warning") == std::string::npos, out);
+}

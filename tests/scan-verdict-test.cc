@@ -163,3 +163,49 @@ BOOST_AUTO_TEST_CASE(verdict_names) {
   BOOST_TEST(verdict_name(Verdict::tls_failure) == "tls-failure");
   BOOST_TEST(verdict_name(Verdict::control_failed) == "control-failed");
 }
+
+// The scan judges chains through ChainJudgements (each distinct chain validated once): it must
+// decide exactly as the uncached judge, whatever its capacity, and reuse what it has seen.
+BOOST_AUTO_TEST_CASE(cached_chain_judgements_decide_as_the_uncached_judge) {
+  const World& w = world();
+  auto forged = lookalike_forgery(*w.bank.leaf.cert);
+  const std::vector<std::pair<ProbeResult, ProbeResult>> cases = {
+      {with_chain(chain_of(w.bank)), with_chain({forged->leaf_der, forged->intermediate_der})},
+      {failed(ProbeOutcome::reset), with_chain(chain_of(w.bank))},
+      {with_chain(chain_of(w.bank)), failed(ProbeOutcome::timeout)},
+      {with_chain(chain_of(w.bank)), with_chain(chain_of(w.bank))},
+      {with_chain(chain_of(w.bank)), with_chain(chain_of(w.social))},
+      {with_chain(chain_of(w.bank)), with_chain(chain_of(w.unknown))},
+      {with_chain(der_list({w.self_a.cert.get()})), with_chain(der_list({w.self_b.cert.get()}))},
+      {with_chain(chain_of(w.bank)), with_chain({Bytes{0x30, 0x03, 0x02, 0x01}})},  // garbled
+  };
+  for (std::size_t capacity : {std::size_t{1}, std::size_t{4096}}) {
+    ChainJudgements chains(w.trust, w.at, capacity);
+    for (int round = 0; round < 2; ++round)
+      for (std::size_t i = 0; i < cases.size(); ++i) {
+        const auto& [control, test] = cases[i];
+        VerdictDetail want = judge(control, test);
+        VerdictDetail got = judge_verdict(control, test, chains);
+        const std::string what = "case " + std::to_string(i) + " capacity " +
+                                 std::to_string(capacity) + " round " + std::to_string(round);
+        BOOST_TEST(got.row == want.row, what);
+        BOOST_TEST(got.verdict == want.verdict, what);
+        BOOST_TEST(got.reason == want.reason, what);
+        BOOST_TEST(got.control_trusted == want.control_trusted, what);
+        BOOST_TEST(got.test_trusted == want.test_trusted, what);
+        BOOST_TEST(got.untrusted == want.untrusted, what);
+        BOOST_TEST(got.attribution.has_value() == want.attribution.has_value(), what);
+        if (got.attribution && want.attribution)
+          BOOST_TEST(got.attribution->label == want.attribution->label, what);
+      }
+    if (capacity > 1) {
+      // Seven distinct chains; everything else (the second round, the repeated bank chain) is
+      // a hit.
+      BOOST_TEST(chains.misses() == 7u);
+      BOOST_TEST(chains.hits() > chains.misses());
+    }
+  }
+  // The garbled chain keeps OpenSSL's reason for not reading it.
+  auto garbled = judge(with_chain(chain_of(w.bank)), with_chain({Bytes{0x30, 0x03, 0x02, 0x01}}));
+  BOOST_TEST(garbled.reason.find("certificate 0 unreadable: ") == 0u, garbled.reason);
+}

@@ -23,7 +23,8 @@ using Clock = std::chrono::steady_clock;
 struct Socket {
   int fd = -1;
   bool connecting = true;
-  Bytes pending;  // bytes the kernel did not take yet
+  std::uint32_t interest = 0;  // the events epoll watches for it now
+  Bytes pending;               // bytes the kernel did not take yet
 };
 
 class EpollLoop {
@@ -113,9 +114,9 @@ class EpollLoop {
       fail_connect(c.conn, why);
       return;
     }
-    sockets_[c.conn] = Socket{fd, true, {}};
+    Socket& s = sockets_[c.conn] = Socket{fd, true, EPOLLOUT | EPOLLIN | EPOLLRDHUP, {}};
     epoll_event ev{};
-    ev.events = EPOLLOUT | EPOLLIN | EPOLLRDHUP;
+    ev.events = s.interest;
     ev.data.u64 = c.conn;
     epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
   }
@@ -145,8 +146,12 @@ class EpollLoop {
       stats_.bytes_sent += static_cast<std::uint64_t>(n);
       s.pending.erase(s.pending.begin(), s.pending.begin() + n);
     }
+    // One epoll_ctl per change, not per send: most flights go out whole.
+    const std::uint32_t interest = EPOLLIN | EPOLLRDHUP | (s.pending.empty() ? 0u : EPOLLOUT);
+    if (interest == s.interest) return;
+    s.interest = interest;
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | (s.pending.empty() ? 0u : EPOLLOUT);
+    ev.events = interest;
     ev.data.u64 = conn;
     epoll_ctl(epoll_, EPOLL_CTL_MOD, s.fd, &ev);
   }
@@ -167,9 +172,10 @@ class EpollLoop {
     Socket& s = it->second;
     if (s.connecting) {
       if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+      // A failed connect always shows EPOLLERR; plain EPOLLOUT is a connection.
       int error = 0;
       socklen_t len = sizeof error;
-      getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &error, &len);
+      if (events & (EPOLLERR | EPOLLHUP)) getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &error, &len);
       if (error != 0) {
         ::close(s.fd);
         sockets_.erase(it);
@@ -201,6 +207,9 @@ class EpollLoop {
         stats_.bytes_received += static_cast<std::uint64_t>(n);
         scan_.on_bytes(now(), conn, ByteView(buf.data(), static_cast<std::size_t>(n)));
         perform_actions();
+        // A short read took all there was; epoll (level-triggered) reports what comes next,
+        // which saves the recv() that would only say EAGAIN.
+        if (static_cast<std::size_t>(n) < buf.size()) return;
         continue;
       }
       if (n == 0) {
