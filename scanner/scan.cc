@@ -175,6 +175,14 @@ void Scan::maybe_emit(std::size_t host) {
     records_.push_back(std::move(r));
     ++counters_.records;
   }
+  // The records keep what is reported; the probes' chains and parsed certificates go now,
+  // or a scan of thousands of hosts would hold every one of them until it is destroyed.
+  for (std::size_t j = first; j <= first + config_.test_snis.size(); ++j) jobs_[j].result = ProbeResult{};
+}
+
+std::size_t Scan::held_chains() const {
+  return static_cast<std::size_t>(
+      std::count_if(jobs_.begin(), jobs_.end(), [](const Job& j) { return !j.result.chain.empty(); }));
 }
 
 std::vector<ScanRecord> Scan::take_records() {

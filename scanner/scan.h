@@ -93,6 +93,9 @@ class Scan {
   const ScanCounters& counters() const { return counters_; }
   const ScanConfig& config() const { return config_; }
   std::size_t total_records() const { return config_.hosts.size() * config_.test_snis.size(); }
+  // Probe results still holding a chain: only hosts whose records are not out yet (memory
+  // stays bounded by the concurrency, not the number of hosts). 0 once done().
+  std::size_t held_chains() const;
 
  private:
   struct Job {
