@@ -42,19 +42,22 @@ std::vector<KeyRequest> plan_forged_leaf_keys(const Scenario& scenario, const Wo
       const ScenarioServer* server = world.GetServer(*address);
       if (!server) continue;
       WorldPath path = world.Path(job->vantage, *address);
+      if (path.bumps.empty()) continue;
+      auto credentials = pki.credentials_for(*server);
+      if (!credentials) continue;
       for (const BumpCrossing& crossing : path.bumps) {
         auto forger = forgers.find(crossing.name);
         auto policy = policies.find(crossing.name);
         if (forger == forgers.end() || policy == policies.end()) continue;
-        auto credentials = pki.credentials_for(*server);
-        if (!credentials) continue;
         for (const std::string& sni : test_snis(*job)) {
           if (!policy->second.is_target(sni)) continue;
           const std::string name = normalize_sni(sni);
           if ((*credentials)->mints_per_sni() && !(*credentials)->by_sni().contains(name)) continue;
-          if (!pki.box_trusts_origin(*server, name)) continue;
+          // Later jobs scan the same hosts again: look the chain up before validating it.
           Bytes original = x509_sha256((*credentials)->for_sni(name)->leaf.get());
-          if (original.empty() || !planned.emplace(forger->second.get(), original).second) continue;
+          if (original.empty() || planned.contains({forger->second.get(), original})) continue;
+          if (!pki.box_trusts_origin(*server, name)) continue;
+          planned.emplace(forger->second.get(), original);
           const FakeAuthority& authority = forger->second->authority();
           const LeafProfile& leaf = authority.profile().leaf;
           plan.push_back({leaf_key_seed(authority.seed(), original), RsaKeySpec{leaf.key_bits, leaf.public_exponent}});

@@ -18,7 +18,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -26,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "interceptor/forge/fake-authority.h"
 #include "interceptor/forge/rsa-key-derivation.h"
 #include "net/bytes.h"
 #include "net/openssl.h"
@@ -48,7 +48,8 @@ struct KeyPrefetchCounters {
 
 class KeyPrefetch {
  public:
-  using Derive = std::function<Result<EvpPkeyPtr>(ByteView seed, const RsaKeySpec& spec)>;
+  // The forgers' own key-source type: what it derives, get() returns.
+  using Derive = KeySource;
 
   // `derive` must be safe to call from several threads at once (derive_rsa_key and
   // KeyCache::get are). threads == 0: nothing runs ahead; get() derives and remembers.
