@@ -64,9 +64,9 @@ Status RunOutput::write_text(const std::string& name, const std::string& text) c
 void CertificateArchive::add(const std::vector<Bytes>& chain, const std::string& role,
                              nlohmann::json context) {
   if (chain.empty()) return;
-  auto leaf = summarize_certificate(chain.front());
+  const auto& leaf = summary_of(chain.front());
   if (!leaf) return;  // a chain that does not parse is recorded by its job, not archived
-  chains_.emplace(leaf->sha256, chain);
+  chains_.try_emplace(leaf->sha256, chain);
   context["role"] = role;
   context["leaf_sha256"] = leaf->sha256;
   context["subject"] = leaf->subject;
@@ -76,8 +76,14 @@ void CertificateArchive::add(const std::vector<Bytes>& chain, const std::string&
   if (indexed_.insert(line).second) index_.push_back(std::move(context));
 }
 
+const std::optional<CertificateSummary>& CertificateArchive::summary_of(const Bytes& der) const {
+  auto [it, fresh] = summaries_.try_emplace(std::string(der.begin(), der.end()));
+  if (fresh) it->second = summarize_certificate(der);
+  return it->second;
+}
+
 std::string CertificateArchive::file_of(const Bytes& leaf_der) const {
-  auto leaf = summarize_certificate(leaf_der);
+  const auto& leaf = summary_of(leaf_der);
   if (!leaf || !chains_.contains(leaf->sha256)) return "";
   return leaf->sha256.substr(0, 16) + ".pem";
 }
@@ -92,7 +98,7 @@ Status CertificateArchive::write(const RunOutput& out) const {
     for (const Bytes& der : chain) {
       auto cert = x509_from_der(der);
       if (!cert) continue;  // kept out of the PEM; the leaf parsed, so the file is not empty
-      if (auto s = summarize_certificate(der)) pem += "# subject: " + s->subject + "\n# issuer:  " + s->issuer + "\n";
+      if (const auto& s = summary_of(der)) pem += "# subject: " + s->subject + "\n# issuer:  " + s->issuer + "\n";
       pem += x509_to_pem(cert->get());
     }
     if (Status s = write_file(dir / (sha.substr(0, 16) + ".pem"), pem); !s) return s;

@@ -11,14 +11,17 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "net/bytes.h"
 #include "net/result.h"
+#include "scanner/certificate-summary.h"
 
 namespace mitmlab {
 
@@ -54,6 +57,12 @@ class CertificateArchive {
   Status write(const RunOutput& out) const;
 
  private:
+  // Every scan record passes its chains through add(), and most of them are the same few
+  // thousand certificates: parsing each once (OpenSSL 3.0 builds a decoder for every
+  // public key it parses) keeps the archive off the run's profile.
+  const std::optional<CertificateSummary>& summary_of(const Bytes& der) const;
+
+  mutable std::unordered_map<std::string, std::optional<CertificateSummary>> summaries_;  // by DER
   std::map<std::string, std::vector<Bytes>> chains_;  // leaf sha256 hex -> chain
   std::vector<nlohmann::json> index_;
   std::set<std::string> indexed_;  // dedupe identical index lines

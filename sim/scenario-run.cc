@@ -358,7 +358,12 @@ Result<RunResults> Runner::Collect() {
       r.fingerprints.push_back(slot.fingerprint->Outcome());
     } else if (!failure_) {
       // Never started: the run ended (scenario `end`) before its time or its source scan.
-      if (slot.spec->kind == JobKind::scan) r.scans.push_back({slot.spec->name, slot.spec->vantage});
+      if (slot.spec->kind == JobKind::scan) {
+        ScanJobResult never;
+        never.name = slot.spec->name;
+        never.vantage = slot.spec->vantage;
+        r.scans.push_back(std::move(never));
+      }
     }
   }
   for (const BumpInfo& bump : world_->GetBumps()) {
