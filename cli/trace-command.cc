@@ -41,6 +41,7 @@ struct Options {
   std::string mode = "raw";
   unsigned max_ttl = 32;
   double rtt_multiplier = 2.5;
+  unsigned queries = 3;
   std::size_t concurrency = 10;
   double timeout_s = 10;
   std::string out;
@@ -124,6 +125,7 @@ int run(const Options& o) {
   if (!mode) return fail(fmt::format("--mode '{}': raw or socket", o.mode));
   if (o.max_ttl < 1 || o.max_ttl > 255) return fail("--max-ttl: 1 to 255");
   if (!(o.rtt_multiplier > 0)) return fail("--rtt-multiplier must be positive");
+  if (o.queries < 1 || o.queries > 10) return fail("--queries: 1 to 10");
   if (!(o.timeout_s > 0)) return fail("--timeout must be positive");
   if (o.concurrency < 1) return fail("--concurrency must be at least 1");
 
@@ -134,6 +136,7 @@ int run(const Options& o) {
   config.mode = *mode;
   config.max_ttl = o.max_ttl;
   config.rtt_multiplier = o.rtt_multiplier;
+  config.queries = o.queries;
   config.concurrency = o.concurrency;
   config.connect_timeout =
       std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o.timeout_s));
@@ -224,6 +227,9 @@ void install(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-ttl", o->max_ttl, "Highest TTL tried (default 32)");
   cmd->add_option("--rtt-multiplier", o->rtt_multiplier,
                   "Wait per TTL, in handshake RTTs (default 2.5)");
+  cmd->add_option("--queries", o->queries,
+                  "Tries of a TTL that draws nothing, lost hello or ICMP (default 3; the 2019 "
+                  "script: 1)");
   cmd->add_option("--concurrency", o->concurrency, "Hosts swept at once (default 10)");
   cmd->add_option("--timeout", o->timeout_s, "Seconds for a TCP handshake (default 10)");
   cmd->add_option("--out", o->out, "JSON Lines output file (default: stdout)");

@@ -227,6 +227,8 @@ Result<std::unique_ptr<Localizer>> Localizer::create(LocalizerConfig config) {
     return make_error("localizer: TTLs {}..{} are not within 1..255", config.first_ttl,
                       config.max_ttl);
   if (!(config.rtt_multiplier > 0)) return make_error("localizer: rtt_multiplier must be positive");
+  if (config.queries < 1 || config.queries > 10)
+    return make_error("localizer: queries per TTL must be 1..10, not {}", config.queries);
   if (config.min_wait <= Duration::zero())
     return make_error("localizer: min_wait must be positive");
   if (config.connect_timeout <= Duration::zero())

@@ -13,6 +13,11 @@
 // the hello instead of holding it lets the router expire the original, and the router's
 // ICMP often arrives before the injected answer; moving on at the ICMP would miss it. The
 // cost: every TTL without an answer takes the full wait.
+// A TTL that drew nothing at all (no time-exceeded, no answer: the hello or the ICMP was
+// lost) is tried again, up to `queries` times, before the sweep moves on, so one lost packet
+// does not put a "*" next to the injection. The 2019 script sent one query per TTL
+// (queries = 1); on a path without loss whose routers all answer, every TTL answers the
+// first time and the sweep is the same whatever `queries` says.
 // Two modes (facts §7; OONI tlsmiddlebox):
 //  - raw: the authors' method. The core crafts whole IPv4 packets (net/): a TCP handshake
 //    at TTL 64 from local_address:source_port, then the hello resent on that connection with
@@ -69,6 +74,7 @@ struct LocalizerConfig {
   unsigned first_ttl = 1;
   unsigned max_ttl = 32;
   double rtt_multiplier = 2.5;  // facts §7
+  unsigned queries = 3;         // tries of a TTL that stays silent (traceroute's -q 3)
   Duration min_wait = std::chrono::milliseconds(200);
   Duration connect_timeout = std::chrono::seconds(10);
   std::size_t concurrency = 10;  // hosts swept at once

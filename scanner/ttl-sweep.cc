@@ -8,15 +8,21 @@
 namespace mitmlab {
 
 SweepSettings sweep_settings(const LocalizerConfig& config, std::string sni) {
-  return {std::move(sni),        config.first_ttl, config.max_ttl,
-          config.rtt_multiplier, config.min_wait,  config.connect_timeout};
+  return {std::move(sni),        config.first_ttl, config.max_ttl,         config.rtt_multiplier,
+          config.queries,        config.min_wait,  config.connect_timeout};
 }
 
 TtlLadder::TtlLadder(const SweepSettings& settings) : settings_(settings) {
   result.sni = settings_.sni;
 }
 
+bool TtlLadder::current_silent() const {
+  return current_ && !result.hops.empty() && !result.hops.back().address &&
+         !result.hops.back().answered;
+}
+
 std::optional<unsigned> TtlLadder::peek_next() const {
+  if (current_silent() && tries_ < settings_.queries) return current_;
   unsigned next = current_ ? *current_ + 1 : settings_.first_ttl;
   if (next > settings_.max_ttl) return std::nullopt;
   return next;
@@ -25,8 +31,13 @@ std::optional<unsigned> TtlLadder::peek_next() const {
 std::optional<unsigned> TtlLadder::begin_next(Timestamp now) {
   auto next = peek_next();
   if (!next) return std::nullopt;
-  current_ = *next;
-  result.hops.push_back(TraceHop{*next, std::nullopt, false});
+  if (current_ && *next == *current_) {
+    ++tries_;
+  } else {
+    current_ = *next;
+    tries_ = 1;
+    result.hops.push_back(TraceHop{*next, std::nullopt, false});
+  }
   wait_deadline_ = now + wait();
   return next;
 }

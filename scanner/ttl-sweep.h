@@ -21,6 +21,7 @@ struct SweepSettings {
   unsigned first_ttl = 1;
   unsigned max_ttl = 32;
   double rtt_multiplier = 2.5;
+  unsigned queries = 1;  // tries of a silent TTL
   Duration min_wait{};
   Duration connect_timeout{};
 };
@@ -35,8 +36,9 @@ class TtlLadder {
   const SweepSettings& settings() const { return settings_; }
   // The TTL being tried, once begin() was called.
   std::optional<unsigned> current() const { return current_; }
-  // Starts the next TTL (the first one the first time) and returns it, or nullopt past
-  // max_ttl (the sweep then ends with an error).
+  // Starts the next try and returns its TTL, or nullopt past max_ttl (the sweep then ends
+  // with an error): the current TTL again while it has drawn nothing (no time-exceeded, no
+  // answer) and queries remain, else the next TTL (the first one the first time).
   std::optional<unsigned> begin_next(Timestamp now);
   // The TTL begin_next() would start, without starting it.
   std::optional<unsigned> peek_next() const;
@@ -56,7 +58,9 @@ class TtlLadder {
  private:
   TraceHop* hop(unsigned ttl);
   SweepSettings settings_;
+  bool current_silent() const;
   std::optional<unsigned> current_;
+  unsigned tries_ = 0;  // of the current TTL
   Timestamp wait_deadline_{};
 };
 

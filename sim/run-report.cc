@@ -13,8 +13,6 @@
 namespace mitmlab {
 namespace {
 
-nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
-
 double seconds(Timestamp t) { return std::chrono::duration<double>(t).count(); }
 
 nlohmann::json timing_json(const JobTiming& t) {

@@ -602,7 +602,7 @@ class Reader {
       j.kind = JobKind::trace;
       check_keys(
           v, at, {"name", "kind", "at", "vantage"},
-          {"hosts", "sni", "control_sni", "mode", "max_ttl", "rtt_multiplier", "concurrency"});
+          {"hosts", "sni", "control_sni", "mode", "max_ttl", "rtt_multiplier", "queries", "concurrency"});
     } else if (kind_text == "fetch") {
       j.kind = JobKind::fetch;
       check_keys(v, at, {"name", "kind", "at", "vantage"},
@@ -664,6 +664,8 @@ class Reader {
           if (trace.rtt_multiplier <= 0)
             expected(v.at("rtt_multiplier"), at / "rtt_multiplier", "a number in (0, 100]");
         }
+        if (v.contains("queries"))
+          trace.queries = static_cast<unsigned>(integer(v.at("queries"), at / "queries", 1, 10));
         if (v.contains("concurrency"))
           trace.concurrency = integer(v.at("concurrency"), at / "concurrency", 1, 100'000);
         break;

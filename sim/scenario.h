@@ -162,6 +162,7 @@ struct TraceJobSpec {
   std::string mode = "raw";  // "raw" or "socket"
   unsigned max_ttl = 32;
   double rtt_multiplier = 2.5;
+  unsigned queries = 3;  // tries of a TTL that drew nothing (scanner/localizer.h)
   std::size_t concurrency = 10;
 };
 

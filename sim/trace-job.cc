@@ -27,6 +27,7 @@ Result<std::unique_ptr<TraceJob>> TraceJob::create(const ScenarioJob& job, std::
   config.mode = *mode;
   config.max_ttl = spec.max_ttl;
   config.rtt_multiplier = spec.rtt_multiplier;
+  config.queries = spec.queries;
   config.concurrency = spec.concurrency;
   config.local_address = vantage_address;
   // Different jobs of one run use different ports and sequence numbers.

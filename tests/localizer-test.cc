@@ -1,7 +1,8 @@
 // The TTL localizer over an in-memory path (tests/support/fake-path.h), in raw and socket
 // mode: an injector between two routers is located there with the right hop distance to the
 // server; no injector gives no-injection with every hop; an injector at the server's own
-// hop is at-server; silent routers and lost ICMP leave null hops; a control that draws no
+// hop is at-server; silent routers and lost ICMP leave null hops, unless a TTL's second or
+// third try draws its ICMP; a control that draws no
 // answer is unreachable; refused and dead hosts are errors; hostile packets are counted and
 // ignored; the same inputs give the same JSON.
 #define BOOST_TEST_MODULE localizer
@@ -196,7 +197,9 @@ BOOST_DATA_TEST_CASE(silent_routers_and_lost_icmp_leave_null_hops, kModes, mode)
   p.lose_icmp[5] = 1;     // the first ICMP of router 5 (only the control's sweep reaches it)
   p.lose_icmp[1] = 1;     // router 1's first (the test sweep's): the control's fills in
   net.hosts["10.9.9.4"] = p;
-  TraceResult r = run_one(net, config(mode, {"10.9.9.4"}));
+  LocalizerConfig c = config(mode, {"10.9.9.4"});
+  c.queries = 1;  // the 2019 script: one try per TTL, so a lost ICMP stays a "*"
+  TraceResult r = run_one(net, c);
   BOOST_TEST(r.verdict == "injected-before-server");
   BOOST_TEST(r.hops_before_server == 2u);
   BOOST_TEST(!r.hop_before.has_value());
@@ -211,6 +214,38 @@ BOOST_DATA_TEST_CASE(silent_routers_and_lost_icmp_leave_null_hops, kModes, mode)
   auto j = to_json(r);
   BOOST_TEST(j.at("hop_before").is_null());
   BOOST_TEST(j.at("hops").at(1).at("address").is_null());
+}
+
+// A TTL that drew nothing is tried again (queries), so a lost ICMP next to the box no
+// longer hides where it is; a router that never answers stays "*" after its tries.
+BOOST_DATA_TEST_CASE(a_ttl_that_draws_nothing_is_tried_again, kModes, mode) {
+  for (unsigned queries : {1u, 3u}) {
+    FakePath net(kClient);
+    FakeHostPath p = path(5, 7, 5);
+    p.routers[1].reset();  // router 2 never answers
+    p.lose_icmp[4] = 2;    // the hop before the box: its first two ICMPs are lost
+    p.lose_icmp[5] = 1;    // the hop after it (the control's sweep): its first
+    net.hosts["10.9.9.5"] = p;
+    LocalizerConfig c = config(mode, {"10.9.9.5"});
+    c.queries = queries;
+    TraceResult r = run_one(net, c);
+    BOOST_TEST_CONTEXT("queries " << queries) {
+      BOOST_TEST(r.verdict == "injected-before-server");
+      BOOST_TEST(r.hops_before_server == 2u);
+      BOOST_TEST(!hop(r.hops, 2).has_value());
+      BOOST_TEST(hop(r.hops, 3) == router(5, 3));
+      if (queries == 1) {
+        BOOST_TEST(!r.hop_before.has_value());
+        BOOST_TEST(!r.hop_after.has_value());
+      } else {
+        BOOST_TEST(r.hop_before == router(5, 4));
+        BOOST_TEST(r.hop_after == router(5, 5));
+      }
+      // One hop entry per TTL, however often it was tried.
+      BOOST_TEST(r.test.hops.size() == 5u);
+      BOOST_TEST(r.control.hops.size() == 7u);
+    }
+  }
 }
 
 BOOST_DATA_TEST_CASE(a_reset_is_an_answer_without_a_chain, kModes, mode) {
@@ -461,6 +496,11 @@ BOOST_AUTO_TEST_CASE(bad_configurations_are_refused) {
   c = config(TraceMode::socket, {"10.9.9.1"});
   c.max_ttl = 300;
   BOOST_TEST(!Localizer::create(c).ok());
+  c = config(TraceMode::raw, {"10.9.9.1"});
+  c.queries = 0;
+  auto no_queries = Localizer::create(c);
+  BOOST_TEST_REQUIRE(!no_queries.ok());
+  BOOST_TEST(no_queries.message().find("queries") != std::string::npos);
   c = config(TraceMode::socket, {"bank.kz"});  // socket mode leaves names to the transport
   BOOST_TEST(Localizer::create(c).ok());
   BOOST_TEST(parse_trace_mode("raw") == TraceMode::raw);

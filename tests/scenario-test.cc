@@ -81,7 +81,7 @@ constexpr std::string_view kFull = R"json(
     {"name": "trace-us", "kind": "trace", "at": 3600, "vantage": "us-vps",
      "hosts": {"from_job": "scan-us", "verdict": "injected"},
      "sni": "www.facebook.com", "control_sni": "example.org", "mode": "socket", "max_ttl": 20,
-     "rtt_multiplier": 3, "concurrency": 2},
+     "rtt_multiplier": 3, "queries": 2, "concurrency": 2},
     {"name": "fetch", "kind": "fetch", "at": "2h", "vantage": "kz-vps", "server": "bank.example.kz",
      "path": "/login", "trust_fake_root": false},
     {"name": "hellos", "kind": "fingerprint", "server": "kz-01.hosts.example.kz", "duration": "5min"}
@@ -262,6 +262,7 @@ BOOST_AUTO_TEST_CASE(full_example_values) {
   BOOST_TEST(trace.trace.mode == "socket");
   BOOST_TEST(trace.trace.max_ttl == 20u);
   BOOST_TEST(trace.trace.rtt_multiplier == 3.0);
+  BOOST_TEST(trace.trace.queries == 2u);
   BOOST_TEST(trace.trace.concurrency == 2u);
   const ScenarioJob& fetch = s.jobs[2];
   BOOST_TEST((fetch.at == Duration(2h)));
