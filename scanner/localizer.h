@@ -15,7 +15,8 @@
 // cost: every TTL without an answer takes the full wait.
 // A TTL that drew nothing at all (no time-exceeded, no answer: the hello or the ICMP was
 // lost) is tried again, up to `queries` times, before the sweep moves on, so one lost packet
-// does not put a "*" next to the injection. The 2019 script sent one query per TTL
+// does not put a "*" next to the injection; in socket mode a TTL's connection that does not
+// come up within connect_timeout gets as many tries before the sweep gives up. The 2019 script sent one query per TTL
 // (queries = 1); on a path without loss whose routers all answer, every TTL answers the
 // first time and the sweep is the same whatever `queries` says.
 // Two modes (facts §7; OONI tlsmiddlebox):
@@ -34,7 +35,8 @@
 // Verdicts (TraceResult::verdict), with n = injection_ttl (test answered), m = server_ttl
 // (control answered):
 //  - "injected-before-server": n < m; hops_before_server = m - n; hop_before is the test
-//    sweep's ICMP source at TTL n-1, hop_after the control sweep's at TTL n.
+//    sweep's ICMP source at TTL n-1 (the control's there when the test's was lost),
+//    hop_after the control sweep's at TTL n.
 //  - "at-server": n == m and the answers differ (the test answer's leaf is not the control's).
 //  - "no-injection": n == m with the same answer, or no test answer at all, or n > m.
 //  - "unreachable": the control drew no answer (nothing to compare against).
@@ -96,7 +98,7 @@ struct TraceSweep {
   std::string sni;  // "" = none
   std::vector<TraceHop> hops;  // in TTL order
   std::optional<unsigned> answer_ttl;
-  std::optional<Duration> rtt;  // measured on the TCP handshake
+  std::optional<Duration> rtt;  // the TCP handshake's (socket mode: the least of its connections')
   std::string leaf_sha256;      // the answer's leaf when its Certificate was read, else ""
   std::string issuer;           // its issuer DN, else ""
   std::string error;            // why it ended without an answer ("" otherwise)

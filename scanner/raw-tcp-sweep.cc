@@ -124,7 +124,7 @@ void RawTcpSweep::on_answer(Timestamp now, const TcpSegment& segment) {
     return;
   }
   state_ = State::collecting;
-  collect_deadline_ = now + 2 * ladder_.wait();
+  collect_deadline_ = now + ladder_.collect_wait();
   collect(now, segment);
 }
 

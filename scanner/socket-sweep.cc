@@ -34,7 +34,11 @@ void SocketSweep::close() {
 
 void SocketSweep::on_connected(Timestamp now) {
   if (state_ != State::connecting) return;
-  if (!ladder_.result.rtt) ladder_.result.rtt = now - connect_started_;
+  // Every TTL's connection is an RTT sample; the smallest is the one least inflated by a
+  // retransmitted SYN or SYN-ACK (one of those makes the first sample seconds long).
+  connect_tries_ = 0;
+  const Duration sample = now - connect_started_;
+  if (!ladder_.result.rtt || sample < *ladder_.result.rtt) ladder_.result.rtt = sample;
   auto reader = ChainReader::create(context_, ladder_.settings().sni, now);
   if (!reader) {
     ladder_.fail(reader.message());
@@ -59,7 +63,7 @@ void SocketSweep::on_bytes(Timestamp now, ByteView bytes) {
   if (state_ == State::waiting) {
     ladder_.record_answer();
     state_ = State::collecting;
-    deadline_ = now + 2 * ladder_.wait();
+    deadline_ = now + ladder_.collect_wait();
   }
   if (state_ != State::collecting) return;
   if (reader_->feed(now, bytes)) finish(true);
@@ -98,8 +102,15 @@ void SocketSweep::on_timeout(Timestamp now) {
   if (state_ == State::done || now < deadline_) return;
   switch (state_) {
     case State::connecting:
-      ladder_.fail("connect timed out");
-      finish(true);
+      // A connection that never came up drew nothing from this TTL either: it gets the
+      // same number of tries (a lost SYN, a lost SYN-ACK) before the sweep gives up.
+      close();
+      if (++connect_tries_ < ladder_.settings().queries) {
+        open_next(now);
+      } else {
+        ladder_.fail(fmt::format("connect timed out ({} tries)", connect_tries_));
+        finish(false);
+      }
       break;
     case State::waiting:
       close();

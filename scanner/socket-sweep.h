@@ -67,6 +67,7 @@ class SocketSweep {
   std::unique_ptr<ChainReader> reader_;
   std::deque<LocalizerAction> outbox_;
   Timestamp connect_started_{};
+  unsigned connect_tries_ = 0;  // of the connection being opened
   Timestamp deadline_{};  // connect, wait or collection deadline, by state
 };
 

@@ -53,7 +53,12 @@ void judge_trace(TraceResult& result) {
   result.verdict =
       std::string(n < m ? trace_verdict::kInjectedBeforeServer : trace_verdict::kAtServer);
   result.hops_before_server = m - n;
-  if (n > 0) result.hop_before = address_at(result.test, n - 1);
+  // The hop before is the test sweep's last time-exceeded; when that one was lost, the
+  // control's at the same TTL (the same router: both sweeps take the path to the box).
+  if (n > 0) {
+    result.hop_before = address_at(result.test, n - 1);
+    if (!result.hop_before) result.hop_before = address_at(result.control, n - 1);
+  }
   result.hop_after = address_at(result.control, n);
 }
 

@@ -49,6 +49,10 @@ Duration TtlLadder::wait() const {
   return std::max(settings_.min_wait, scaled);
 }
 
+Duration TtlLadder::collect_wait() const {
+  return std::max<Duration>(2 * wait(), std::chrono::seconds(3));
+}
+
 bool TtlLadder::sent_at(unsigned ttl) const {
   return current_ && ttl >= settings_.first_ttl && ttl <= *current_;
 }

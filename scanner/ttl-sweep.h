@@ -44,6 +44,10 @@ class TtlLadder {
   std::optional<unsigned> peek_next() const;
   // How long one TTL waits: max(min_wait, rtt_multiplier x RTT), min_wait without an RTT.
   Duration wait() const;
+  // How long the answer may take to bring the leaf certificate once it has begun: twice the
+  // wait, and at least 3 s, so that one lost segment of the server's flight, resent after a
+  // 1 s retransmission timeout, still arrives (an unread chain would look like no chain).
+  Duration collect_wait() const;
   Timestamp wait_deadline() const { return wait_deadline_; }
   bool sent_at(unsigned ttl) const;
 

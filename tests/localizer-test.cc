@@ -248,6 +248,41 @@ BOOST_DATA_TEST_CASE(a_ttl_that_draws_nothing_is_tried_again, kModes, mode) {
   }
 }
 
+// Socket mode: a TTL whose connection does not come up is tried again (queries), and the
+// sweep's RTT is the least of its connections', not the first one's after a lost SYN.
+BOOST_AUTO_TEST_CASE(socket_mode_retries_a_connection_and_keeps_the_least_rtt) {
+  {
+    FakePath net(kClient);
+    FakeHostPath p = path(6, 7, 5);
+    p.slow_connects = 1;  // the test sweep's first connection (TTL 1) comes up 3 s late
+    net.hosts["10.9.9.6"] = p;
+    TraceResult r = run_one(net, config(TraceMode::socket, {"10.9.9.6"}));
+    BOOST_TEST(r.verdict == "injected-before-server");
+    BOOST_TEST((r.test.rtt == Duration(14ms)));  // not 3 s + 14 ms
+    BOOST_TEST((r.control.rtt == Duration(14ms)));
+  }
+  for (unsigned queries : {1u, 2u}) {
+    FakePath net(kClient);
+    FakeHostPath p = path(7, 7, 5);
+    p.lose_syns = 1;  // the first connection never comes up
+    net.hosts["10.9.9.7"] = p;
+    LocalizerConfig c = config(TraceMode::socket, {"10.9.9.7"});
+    c.queries = queries;
+    c.connect_timeout = 1s;
+    TraceResult r = run_one(net, c);
+    BOOST_TEST_CONTEXT("queries " << queries) {
+      if (queries == 1) {
+        BOOST_TEST(r.test.error == "connect timed out (1 tries)");
+        BOOST_TEST(!r.test.answer_ttl.has_value());
+      } else {
+        BOOST_TEST(r.test.error == "");
+        BOOST_TEST(r.verdict == "injected-before-server");
+        BOOST_TEST(r.hop_before == router(7, 4));
+      }
+    }
+  }
+}
+
 BOOST_DATA_TEST_CASE(a_reset_is_an_answer_without_a_chain, kModes, mode) {
   FakePath net(kClient);
   FakeHostPath p = path(8, 6, 4);
@@ -529,4 +564,21 @@ BOOST_AUTO_TEST_CASE(verdict_rules_as_a_table) {
   BOOST_TEST(verdict(6, "a", 5, "b") == "no-injection");
   BOOST_TEST(verdict(std::nullopt, "", 5, "b") == "no-injection");
   BOOST_TEST(verdict(3, "a", std::nullopt, "") == "unreachable");
+
+  // The hop before the injection: the test sweep's at n-1, else the control's there.
+  TraceResult r;
+  r.test = sweep(3, "a");
+  r.control = sweep(5, "b");
+  const Ipv4Address r2(10, 0, 0, 2), r2_seen_by_control(10, 0, 1, 2), r3(10, 0, 0, 3);
+  r.test.hops = {{1, std::nullopt, false}, {2, r2, false}, {3, std::nullopt, true}};
+  r.control.hops = {{1, std::nullopt, false}, {2, r2_seen_by_control, false}, {3, r3, false}};
+  judge_trace(r);
+  BOOST_TEST(r.hop_before == r2);
+  BOOST_TEST(r.hop_after == r3);
+  r.test.hops[1].address.reset();  // the test's time-exceeded at TTL 2 was lost
+  judge_trace(r);
+  BOOST_TEST(r.hop_before == r2_seen_by_control);
+  r.control.hops[1].address.reset();
+  judge_trace(r);
+  BOOST_TEST(!r.hop_before.has_value());
 }

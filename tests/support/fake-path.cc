@@ -265,7 +265,15 @@ void FakePath::perform_socket(Timestamp now, const LocalizerAction& action) {
     ConnId id = c->conn;
     conns_[id] = std::move(conn);
     if (path.dead) return;
+    if (path.lose_syns > 0) {
+      --path.lose_syns;
+      return;
+    }
     Timestamp at = now + 2 * path.distance() * hop_delay;
+    if (path.slow_connects > 0) {
+      --path.slow_connects;
+      at += std::chrono::seconds(3);  // as after a retransmitted SYN
+    }
     if (path.refuse) {
       schedule(at, [this, id](Localizer& l, Timestamp t) {
         conns_.erase(id);

@@ -48,7 +48,10 @@ struct FakeHostPath {
   bool answers_hellos = true;      // false: the handshake works, the hello is swallowed
   std::map<unsigned, int> lose_icmp;  // router distance -> how many of its ICMPs to lose first
   std::map<unsigned, Duration> slow_icmp;  // router distance -> extra delay of its ICMPs
-  int lose_syns = 0;                  // raw mode: how many of our SYNs to lose first
+  // How many of our SYNs to lose first (raw mode); socket mode: how many connections never
+  // come up (they time out).
+  int lose_syns = 0;
+  int slow_connects = 0;  // socket mode: how many connections take 3 s more to come up
   unsigned distance() const { return static_cast<unsigned>(routers.size()) + 1; }
 };
 
