@@ -15,6 +15,10 @@ std::uint64_t sample_rank(std::uint64_t seed, const std::string& job, const std:
 
 }  // namespace
 
+HostVerdict host_verdict(const ScanRecord& record) {
+  return {record.address, record.port, record.verdict};
+}
+
 Result<std::vector<ScanHost>> select_hosts(const Scenario& scenario, const ScenarioJob& job,
                                            const HostSelector& selector,
                                            const ScanRecordsByJob& earlier) {
@@ -29,7 +33,7 @@ Result<std::vector<ScanHost>> select_hosts(const Scenario& scenario, const Scena
     if (it == earlier.end())
       return make_error("job '{}': hosts.from_job '{}' has no results (it must be an earlier scan job)",
                         job.name, selector.from_job);
-    for (const ScanRecord& r : it->second)
+    for (const HostVerdict& r : it->second)
       if (verdict_name(r.verdict) == selector.verdict) add(r.address, r.port);
   }
   for (const std::string& name : selector.servers) {

@@ -15,8 +15,17 @@
 
 namespace mitmlab {
 
-// Records of finished scan jobs, by job name.
-using ScanRecordsByJob = std::map<std::string, std::vector<ScanRecord>>;
+// What a from_job selector reads of a finished scan's records: one per (host, test SNI).
+// (Not the records themselves: a large run would hold every chain twice.)
+struct HostVerdict {
+  std::string address;
+  std::uint16_t port = 443;
+  Verdict verdict = Verdict::control_failed;
+};
+HostVerdict host_verdict(const ScanRecord& record);
+
+// Verdicts of finished scan jobs, by job name.
+using ScanRecordsByJob = std::map<std::string, std::vector<HostVerdict>>;
 
 // The hosts, in this order: listed servers first (file order), then groups (file order),
 // then `all` (every server in Scenario::servers order); duplicates dropped. A `sample` of n

@@ -57,6 +57,18 @@ Status RunOutput::write_jsonl(const std::string& name, const std::vector<nlohman
   return write_file(dir_ / name, text);
 }
 
+Status RunOutput::write_jsonl(const std::string& name, const std::vector<std::string>& lines) const {
+  std::size_t size = 0;
+  for (const std::string& line : lines) size += line.size() + 1;
+  std::string text;
+  text.reserve(size);
+  for (const std::string& line : lines) {
+    text += line;
+    text += '\n';
+  }
+  return write_file(dir_ / name, text);
+}
+
 Status RunOutput::write_text(const std::string& name, const std::string& text) const {
   return write_file(dir_ / name, text);
 }

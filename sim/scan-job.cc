@@ -55,7 +55,7 @@ void ScanJob::Start() {
   m_driver->Start();
 }
 
-ScanJobResult ScanJob::Outcome() const {
+ScanJobResult ScanJob::TakeOutcome() {
   ScanJobResult r;
   r.name = m_job->name;
   r.vantage = m_job->vantage;
@@ -63,7 +63,7 @@ ScanJobResult ScanJob::Outcome() const {
   r.snis = m_job->scan.snis;
   r.control_sni = m_job->scan.control_sni;
   r.hosts = m_hosts;
-  r.records = m_driver->records();
+  r.records = m_driver->take_records();
   r.record_times = m_recordTimes;
   r.timing = {m_started, m_done ? m_finished : SimNow(), m_done};
   return r;

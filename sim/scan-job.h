@@ -32,7 +32,9 @@ class ScanJob {
   const std::vector<ScanRecord>& Records() const { return m_driver->records(); }
   std::size_t Hosts() const { return m_hosts; }
   // Records, timing and identity; the score is filled by the runner (it needs ground truth).
-  ScanJobResult Outcome() const;
+  // Once the job is over: hands its records over rather than copying them (Records() is
+  // empty afterwards); a full run's records hold every chain it saw.
+  ScanJobResult TakeOutcome();
   std::string Progress() const;
 
  private:

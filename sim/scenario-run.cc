@@ -259,7 +259,10 @@ void Runner::JobDone(std::size_t index) {
   if (slot.done) return;
   slot.done = true;
   ++jobs_done_;
-  if (slot.scan) finished_scans_[slot.spec->name] = slot.scan->Records();
+  if (slot.scan) {
+    std::vector<HostVerdict>& verdicts = finished_scans_[slot.spec->name];
+    for (const ScanRecord& record : slot.scan->Records()) verdicts.push_back(host_verdict(record));
+  }
   if (options_.progress) options_.progress(fmt::format("{}: job {} done", s_.name, slot.spec->name));
   for (std::size_t i = 0; i < jobs_.size(); ++i) TryStart(i);
   if (jobs_done_ == jobs_.size() && s_.end == Duration::zero())
@@ -336,7 +339,7 @@ Result<RunResults> Runner::Collect() {
   for (const JobSlot& slot : jobs_) {
     r.job_order.push_back(slot.spec->name);
     if (slot.scan) {
-      ScanJobResult result = slot.scan->Outcome();
+      ScanJobResult result = slot.scan->TakeOutcome();
       result.hijacks = during(result.timing, result.vantage_address);
       result.score = score_scan(result.records, result.vantage_address, result.hijacks);
       r.scans.push_back(std::move(result));
@@ -390,7 +393,10 @@ Status Runner::Write(const RunResults& r) {
   if (Status st = write_run_report(*out, r, s_.report); !st) return st;
   if (Status st = out->write_text("summary.txt", describe_run(r)); !st) return st;
 
-  std::vector<nlohmann::json> scan_lines, trace_lines, fetch_lines, hello_lines, truth_lines, event_lines;
+  // Lines are kept as text: a full run has a few hundred thousand of them, and a JSON
+  // object costs several times its text.
+  std::vector<std::string> scan_lines, trace_lines, fetch_lines, hello_lines, truth_lines;
+  std::vector<std::pair<std::int64_t, std::string>> timed_events;  // (time_ns, line)
   CertificateArchive certs;
   std::set<std::pair<std::string, std::uint32_t>> measured;  // (vantage, server) pairs
   for (const ScanJobResult& job : r.scans)
@@ -398,7 +404,7 @@ Status Runner::Write(const RunResults& r) {
       nlohmann::json line = to_json(rec);
       line["job"] = job.name;
       line["vantage"] = job.vantage;
-      scan_lines.push_back(std::move(line));
+      scan_lines.push_back(line.dump());
       nlohmann::json where = {{"job", job.name}, {"host", rec.address}, {"port", rec.port}};
       certs.add(rec.control_chain, "original", where);
       where["sni"] = rec.sni;
@@ -410,37 +416,39 @@ Status Runner::Write(const RunResults& r) {
       nlohmann::json line = to_json(t);
       line["job"] = job.name;
       line["vantage"] = job.vantage;
-      trace_lines.push_back(std::move(line));
+      trace_lines.push_back(line.dump());
       if (auto a = Ipv4Address::parse(t.host.address)) measured.insert({job.vantage, a->value});
     }
   for (const FetchJobResult& f : r.fetches) {
-    fetch_lines.push_back(to_json(f));
+    fetch_lines.push_back(to_json(f).dump());
     certs.add(f.chain, "test", {{"job", f.name}, {"host", f.server_address.to_string()}, {"sni", f.sni}});
     measured.insert({f.vantage, f.server_address.value});
   }
   for (const FingerprintJobResult& p : r.fingerprints)
     for (const ObservedClientHello& h : p.hellos)
-      hello_lines.push_back({{"job", p.name},
-                             {"server", p.server},
-                             {"time_s", seconds_of(h.time)},
-                             {"client", h.client},
-                             {"sni", h.sni},
-                             {"ja3", h.ja3},
-                             {"ja3_string", h.ja3_string},
-                             {"ja4", h.ja4},
-                             {"legacy_version", h.tls_version}});
+      hello_lines.push_back(nlohmann::json{{"job", p.name},
+                                           {"server", p.server},
+                                           {"time_s", seconds_of(h.time)},
+                                           {"client", h.client},
+                                           {"sni", h.sni},
+                                           {"ja3", h.ja3},
+                                           {"ja3_string", h.ja3_string},
+                                           {"ja4", h.ja4},
+                                           {"legacy_version", h.tls_version}}
+                                .dump());
 
   // Ground truth: each server as the world made it, each measured path, each decision.
   for (const ScenarioServer& server : s_.servers)
-    truth_lines.push_back({{"type", "server"},
-                           {"name", server.name},
-                           {"address", server.address.to_string()},
-                           {"port", server.port},
-                           {"kind", cert_kind_name(server.kind)},
-                           {"group", server.group},
-                           {"as", server.as},
-                           {"attach", server.attach},
-                           {"box_trusts_origin", pki_->box_trusts_origin(server)}});
+    truth_lines.push_back(nlohmann::json{{"type", "server"},
+                                         {"name", server.name},
+                                         {"address", server.address.to_string()},
+                                         {"port", server.port},
+                                         {"kind", cert_kind_name(server.kind)},
+                                         {"group", server.group},
+                                         {"as", server.as},
+                                         {"attach", server.attach},
+                                         {"box_trusts_origin", pki_->box_trusts_origin(server)}}
+                              .dump());
   for (const auto& [vantage, address] : measured) {
     WorldPath path = world_->Path(vantage, Ipv4Address(address));
     nlohmann::json hops = nlohmann::json::array(), bumps = nlohmann::json::array();
@@ -450,19 +458,20 @@ Status Runner::Write(const RunResults& r) {
                        {"after_hop", c.before + 1},
                        {"between", {c.before < path.hops.size() ? path.hops[c.before].address.to_string() : "",
                                     c.after < path.hops.size() ? path.hops[c.after].address.to_string() : ""}}});
-    truth_lines.push_back({{"type", "path"},
-                           {"vantage", vantage},
-                           {"server", Ipv4Address(address).to_string()},
-                           {"hops", hops},
-                           {"bumps", bumps},
-                           {"delivered", path.delivered}});
+    truth_lines.push_back(nlohmann::json{{"type", "path"},
+                                         {"vantage", vantage},
+                                         {"server", Ipv4Address(address).to_string()},
+                                         {"hops", hops},
+                                         {"bumps", bumps},
+                                         {"delivered", path.delivered}}
+                              .dump());
   }
   for (const BumpInfo& bump : world_->GetBumps()) {
     if (!bump.engine) continue;
     for (const EngineEvent& e : bump.engine->events().events()) {
       nlohmann::json line = to_json(e);
       line["bump"] = bump.name;
-      event_lines.push_back(line);
+      timed_events.emplace_back(line.value("time_ns", std::int64_t{0}), line.dump());
       if (e.kind != EventKind::kDecision || !e.flow) continue;
       nlohmann::json decision = {{"type", "connection"},
                                  {"bump", bump.name},
@@ -472,13 +481,16 @@ Status Runner::Write(const RunResults& r) {
                                  {"sni", e.sni ? nlohmann::json(*e.sni) : nlohmann::json()},
                                  {"decision", e.verdict == EventVerdict::kIntercept ? "intercept" : "passthrough"}};
       if (e.reason) decision["reason"] = reason_name(*e.reason);
-      truth_lines.push_back(std::move(decision));
+      truth_lines.push_back(decision.dump());
     }
   }
   // Several bumps: one log in time order (stable: bump order at equal times).
-  std::stable_sort(event_lines.begin(), event_lines.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-    return a.value("time_ns", std::int64_t{0}) < b.value("time_ns", std::int64_t{0});
-  });
+  std::stable_sort(timed_events.begin(), timed_events.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> event_lines;
+  event_lines.reserve(timed_events.size());
+  for (auto& [time, line] : timed_events) event_lines.push_back(std::move(line));
+  timed_events = {};
 
   for (auto [name, lines] : {std::pair{"scan.jsonl", &scan_lines}, std::pair{"trace.jsonl", &trace_lines},
                              std::pair{"fetch.jsonl", &fetch_lines}, std::pair{"fingerprints.jsonl", &hello_lines},

@@ -68,6 +68,8 @@ class SimCoreLoop {
 
   bool done() const { return done_reported_; }
   const std::vector<Output>& outputs() const { return outputs_; }
+  // Hands the kept outputs over (outputs() is empty afterwards).
+  std::vector<Output> take_outputs() { return std::exchange(outputs_, {}); }
 
  private:
   void StartNow() {

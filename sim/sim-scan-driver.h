@@ -43,6 +43,7 @@ class SimScanDriver {
 
   const Scan& scan() const { return *scan_; }
   const std::vector<ScanRecord>& records() const { return loop_.outputs(); }
+  std::vector<ScanRecord> take_records() { return loop_.take_outputs(); }
   bool done() const { return loop_.done(); }
   const SimTcpStats& stats() const { return connections_.stats(); }
 
