@@ -85,7 +85,7 @@ void CertificateArchive::add(const std::vector<Bytes>& chain, const std::string&
   context["issuer"] = leaf->issuer;
   context["file"] = leaf->sha256.substr(0, 16) + ".pem";
   std::string line = context.dump();
-  if (indexed_.insert(line).second) index_.push_back(std::move(context));
+  if (indexed_.insert(line).second) index_.push_back(std::move(line));
 }
 
 const std::optional<CertificateSummary>& CertificateArchive::summary_of(const Bytes& der) const {
@@ -116,7 +116,7 @@ Status CertificateArchive::write(const RunOutput& out) const {
     if (Status s = write_file(dir / (sha.substr(0, 16) + ".pem"), pem); !s) return s;
   }
   std::string index;
-  for (const nlohmann::json& line : index_) index += line.dump() + "\n";
+  for (const std::string& line : index_) index += line + "\n";
   return write_file(dir / "index.jsonl", index);
 }
 

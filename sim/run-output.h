@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -66,8 +67,8 @@ class CertificateArchive {
 
   mutable std::unordered_map<std::string, std::optional<CertificateSummary>> summaries_;  // by DER
   std::map<std::string, std::vector<Bytes>> chains_;  // leaf sha256 hex -> chain
-  std::vector<nlohmann::json> index_;
-  std::set<std::string> indexed_;  // dedupe identical index lines
+  std::vector<std::string> index_;  // certs/index.jsonl's lines, in first-seen order
+  std::unordered_set<std::string> indexed_;  // dedupe identical index lines
 };
 
 }  // namespace mitmlab
