@@ -46,7 +46,7 @@ Duration TtlLadder::wait() const {
   if (!result.rtt) return settings_.min_wait;
   auto scaled = std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::nano>(
       settings_.rtt_multiplier * static_cast<double>(result.rtt->count())));
-  return std::max(settings_.min_wait, scaled);
+  return std::min(std::max(settings_.min_wait, scaled), std::max(settings_.min_wait, kMaxWait));
 }
 
 Duration TtlLadder::collect_wait() const {

@@ -42,7 +42,11 @@ class TtlLadder {
   std::optional<unsigned> begin_next(Timestamp now);
   // The TTL begin_next() would start, without starting it.
   std::optional<unsigned> peek_next() const;
-  // How long one TTL waits: max(min_wait, rtt_multiplier x RTT), min_wait without an RTT.
+  // How long one TTL waits: max(min_wait, rtt_multiplier x RTT), min_wait without an RTT,
+  // and never more than kMaxWait: a handshake whose SYN or SYN-ACK was lost measures the
+  // retransmission timer (seconds), not the path, and waiting 2.5 times that per TTL would let
+  // a box forget the flow (and the sweep take minutes) before the hello reaches it.
+  static constexpr Duration kMaxWait = std::chrono::seconds(3);
   Duration wait() const;
   // How long the answer may take to bring the leaf certificate once it has begun: twice the
   // wait, and at least 3 s, so that one lost segment of the server's flight, resent after a

@@ -17,6 +17,7 @@
 #include "net/tcp-segment.h"
 #include "scanner/certificate-summary.h"
 #include "scanner/trace-verdict.h"
+#include "scanner/ttl-sweep.h"
 #include "tests/support/fake-path.h"
 #include "tests/support/lookalike-forgery.h"
 #include "tests/support/throwaway-pki.h"
@@ -351,6 +352,25 @@ BOOST_AUTO_TEST_CASE(a_lost_syn_is_sent_again) {
   BOOST_TEST(r.verdict == "no-injection");
   BOOST_TEST((r.test.rtt == Duration(6ms)));  // measured from the SYN that got through
   BOOST_TEST(r.server_ttl == 3u);
+}
+
+// The per-TTL wait: 2.5 RTTs, at least min_wait, at most 3 s (an RTT measured across a lost
+// SYN-ACK is the peer's retransmission timer, not the path).
+BOOST_AUTO_TEST_CASE(the_wait_per_ttl_is_bounded) {
+  SweepSettings settings;
+  settings.rtt_multiplier = 2.5;
+  settings.min_wait = 200ms;
+  TtlLadder ladder(settings);
+  BOOST_TEST((ladder.wait() == Duration(200ms)));  // no RTT yet
+  ladder.result.rtt = Duration(40ms);
+  BOOST_TEST((ladder.wait() == Duration(200ms)));
+  ladder.result.rtt = Duration(400ms);
+  BOOST_TEST((ladder.wait() == Duration(1000ms)));
+  ladder.result.rtt = Duration(3032ms);
+  BOOST_TEST((ladder.wait() == Duration(3s)));
+  BOOST_TEST((ladder.collect_wait() == Duration(6s)));
+  ladder.result.rtt = Duration(40ms);
+  BOOST_TEST((ladder.collect_wait() == Duration(3s)));
 }
 
 BOOST_DATA_TEST_CASE(control_without_answer_is_unreachable, kModes, mode) {
