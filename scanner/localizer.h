@@ -16,9 +16,9 @@
 // A TTL that drew nothing at all (no time-exceeded, no answer: the hello or the ICMP was
 // lost) is tried again, up to `queries` times, before the sweep moves on, so one lost packet
 // does not put a "*" next to the injection; in socket mode a TTL's connection that does not
-// come up within connect_timeout gets as many tries before the sweep gives up. The 2019 script sent one query per TTL
-// (queries = 1); on a path without loss whose routers all answer, every TTL answers the
-// first time and the sweep is the same whatever `queries` says.
+// come up within connect_timeout gets as many tries before the sweep gives up. The 2019
+// script sent one query per TTL (queries = 1); on a path without loss whose routers all
+// answer, every TTL answers the first time and the sweep is the same whatever `queries` says.
 // Two modes (facts §7; OONI tlsmiddlebox):
 //  - raw: the authors' method. The core crafts whole IPv4 packets (net/): a TCP handshake
 //    at TTL 64 from local_address:source_port, then the hello resent on that connection with

@@ -21,7 +21,7 @@ HostVerdict host_verdict(const ScanRecord& record) {
 
 Result<std::vector<ScanHost>> select_hosts(const Scenario& scenario, const ScenarioJob& job,
                                            const HostSelector& selector,
-                                           const ScanRecordsByJob& earlier) {
+                                           const ScanVerdictsByJob& earlier) {
   std::vector<ScanHost> hosts;
   std::set<std::pair<std::string, std::uint16_t>> seen;
   auto add = [&](const std::string& address, std::uint16_t port) {

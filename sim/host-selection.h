@@ -25,7 +25,7 @@ struct HostVerdict {
 HostVerdict host_verdict(const ScanRecord& record);
 
 // Verdicts of finished scan jobs, by job name.
-using ScanRecordsByJob = std::map<std::string, std::vector<HostVerdict>>;
+using ScanVerdictsByJob = std::map<std::string, std::vector<HostVerdict>>;
 
 // The hosts, in this order: listed servers first (file order), then groups (file order),
 // then `all` (every server in Scenario::servers order); duplicates dropped. A `sample` of n
@@ -34,6 +34,6 @@ using ScanRecordsByJob = std::map<std::string, std::vector<HostVerdict>>;
 // the verdict, in record order. Errors name the job.
 Result<std::vector<ScanHost>> select_hosts(const Scenario& scenario, const ScenarioJob& job,
                                            const HostSelector& selector,
-                                           const ScanRecordsByJob& earlier);
+                                           const ScanVerdictsByJob& earlier);
 
 }  // namespace mitmlab

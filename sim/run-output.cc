@@ -48,15 +48,6 @@ Status RunOutput::write_json(const std::string& name, const nlohmann::json& valu
   return write_file(dir_ / name, value.dump(2) + "\n");
 }
 
-Status RunOutput::write_jsonl(const std::string& name, const std::vector<nlohmann::json>& lines) const {
-  std::string text;
-  for (const nlohmann::json& line : lines) {
-    text += line.dump();
-    text += '\n';
-  }
-  return write_file(dir_ / name, text);
-}
-
 Status RunOutput::write_jsonl(const std::string& name, const std::vector<std::string>& lines) const {
   std::size_t size = 0;
   for (const std::string& line : lines) size += line.size() + 1;
@@ -110,14 +101,13 @@ Status CertificateArchive::write(const RunOutput& out) const {
     for (const Bytes& der : chain) {
       auto cert = x509_from_der(der);
       if (!cert) continue;  // kept out of the PEM; the leaf parsed, so the file is not empty
-      if (const auto& s = summary_of(der)) pem += "# subject: " + s->subject + "\n# issuer:  " + s->issuer + "\n";
+      if (const auto& s = summary_of(der))
+        pem += "# subject: " + s->subject + "\n# issuer:  " + s->issuer + "\n";
       pem += x509_to_pem(cert->get());
     }
     if (Status s = write_file(dir / (sha.substr(0, 16) + ".pem"), pem); !s) return s;
   }
-  std::string index;
-  for (const std::string& line : index_) index += line + "\n";
-  return write_file(dir / "index.jsonl", index);
+  return out.write_jsonl("certs/index.jsonl", index_);
 }
 
 }  // namespace mitmlab

@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -37,8 +36,7 @@ class RunOutput {
 
   const std::filesystem::path& dir() const { return dir_; }
   Status write_json(const std::string& name, const nlohmann::json& value) const;
-  Status write_jsonl(const std::string& name, const std::vector<nlohmann::json>& lines) const;
-  // The same from lines already serialized (each without its newline).
+  // Lines already serialized, each without its newline.
   Status write_jsonl(const std::string& name, const std::vector<std::string>& lines) const;
   Status write_text(const std::string& name, const std::string& text) const;
   std::filesystem::path pcap_dir() const { return dir_ / "pcap"; }

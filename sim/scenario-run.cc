@@ -87,7 +87,7 @@ class Runner {
   std::shared_ptr<KeyPrefetch> keys_;  // every forger's key source
   std::unique_ptr<World> world_;
   std::vector<JobSlot> jobs_;
-  ScanRecordsByJob finished_scans_;
+  ScanVerdictsByJob finished_scans_;
   std::optional<Error> failure_;
   std::size_t jobs_done_ = 0;
   std::chrono::steady_clock::time_point last_progress_{};
