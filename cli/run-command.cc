@@ -2,8 +2,8 @@
 // simulates a scenario file (scenarios/README.md) and writes its results (default
 // results/<name>/), then prints the human summary (also written to summary.txt). A status
 // line goes to stderr while it runs, only when stderr is a terminal; at the end one line
-// on stderr says what the run cost (wall time, peak resident memory, key cache use): on
-// stderr only, never in the result files, which must not depend on the machine. Exit
+// on stderr says what the run cost (wall time, peak resident memory, key cache use) and
+// another where its wall time went (phases, jobs of a second or more): on stderr only, never in the result files, which must not depend on the machine. Exit
 // status: 0 when the run completed and its files were written, 2 for a bad scenario or
 // option, 1 for a failure during the run.
 #include <fmt/core.h>
@@ -62,6 +62,17 @@ std::string cost_line(std::chrono::steady_clock::duration wall, const KeyCache* 
   return line;
 }
 
+// Where the wall time went: the phases, and the jobs that took a second or more.
+std::string wall_times_line(const RunWallTimes& t) {
+  std::string line = fmt::format("mitmlab run: wall time by phase: prepare {:.1f} s, simulate {:.1f} s, write {:.1f} s",
+                                 t.prepare, t.simulate, t.write);
+  std::string jobs;
+  for (const auto& [name, seconds] : t.jobs)
+    if (seconds >= 1.0) jobs += fmt::format("{}{} {:.1f} s", jobs.empty() ? "" : ", ", name, seconds);
+  if (!jobs.empty()) line += "; jobs (start to end, overlapping): " + jobs;
+  return line;
+}
+
 int run(const Options& o) {
   const auto began = std::chrono::steady_clock::now();  // the run's cost, for stderr only
   auto scenario = load_scenario(o.scenario, o.seed);
@@ -77,6 +88,8 @@ int run(const Options& o) {
   options.key_threads = o.key_threads;
   KeyPrefetchCounters key_stats;
   options.key_stats = &key_stats;
+  RunWallTimes wall_times;
+  options.wall_times = &wall_times;
   const bool tty = isatty(STDERR_FILENO) == 1;
   if (tty)
     options.progress = [](const std::string& line) {
@@ -95,6 +108,7 @@ int run(const Options& o) {
       fmt::print(stderr, "mitmlab run: key cache: {}\n", problem);
   fmt::print(stderr, "mitmlab run: results in {}\n", options.out.string());
   fmt::print(stderr, "{}\n", cost_line(std::chrono::steady_clock::now() - began, options.key_cache.get(), key_stats));
+  fmt::print(stderr, "{}\n", wall_times_line(wall_times));
   return 0;
 }
 

@@ -1,5 +1,7 @@
 #include "sim/raw-packet-endpoint.h"
 
+#include <map>
+#include <tuple>
 #include <vector>
 
 #include <ns3/boolean.h>
@@ -8,6 +10,7 @@
 #include <ns3/ipv4-raw-socket-factory.h>
 #include <ns3/ipv4.h>
 #include <ns3/packet.h>
+#include <ns3/simulator.h>
 #include <ns3/socket.h>
 #include <ns3/tcp-l4-protocol.h>
 #include <ns3/uinteger.h>
@@ -22,10 +25,11 @@ ns3::Ipv4Address ToNs3(Ipv4Address a) { return ns3::Ipv4Address(a.value); }
 }  // namespace
 
 struct RawPacketEndpoint::Impl {
+  // (peer address, local port, peer port): what a claim is found by.
+  using ClaimKey = std::tuple<std::uint32_t, std::uint16_t, std::uint16_t>;
   struct Claim {
-    Ipv4Address peer;
-    std::uint16_t local_port = 0, peer_port = 0;
     ns3::Ipv4EndPoint* endpoint = nullptr;  // owned by the node's TCP; null once it freed it
+    ns3::Time last_sent;                    // when the probe last sent on the tuple
   };
 
   ns3::Ptr<ns3::Node> node;
@@ -33,7 +37,8 @@ struct RawPacketEndpoint::Impl {
   std::function<void(ByteView)> on_packet;
   ns3::Ptr<ns3::Socket> tcp_socket, icmp_socket;  // tcp_socket also sends
   ns3::Ptr<ns3::TcpL4Protocol> tcp;
-  std::vector<std::unique_ptr<Claim>> claims;
+  std::map<ClaimKey, std::unique_ptr<Claim>> claims;
+  ns3::EventId expiry;
   RawPacketEndpointStats stats;
 
   void Receive(ns3::Ptr<ns3::Socket> socket) {
@@ -47,10 +52,11 @@ struct RawPacketEndpoint::Impl {
   }
 
   void ClaimTuple(const std::shared_ptr<Impl>& self, const TcpHeader& tcp_header, Ipv4Address peer) {
-    for (const auto& c : claims)
-      if (c->endpoint && c->local_port == tcp_header.source_port && c->peer == peer &&
-          c->peer_port == tcp_header.destination_port)
-        return;
+    const ClaimKey key{peer.value, tcp_header.source_port, tcp_header.destination_port};
+    if (auto it = claims.find(key); it != claims.end() && it->second->endpoint) {
+      it->second->last_sent = ns3::Simulator::Now();
+      return;
+    }
     ns3::Ipv4EndPoint* ep =
         tcp->Allocate(nullptr, ToNs3(address), tcp_header.source_port, ToNs3(peer), tcp_header.destination_port);
     if (!ep) {
@@ -58,7 +64,7 @@ struct RawPacketEndpoint::Impl {
       return;
     }
     ++stats.claims;
-    auto claim = std::make_unique<Claim>(Claim{peer, tcp_header.source_port, tcp_header.destination_port, ep});
+    auto claim = std::make_unique<Claim>(Claim{ep, ns3::Simulator::Now()});
     std::weak_ptr<Impl> weak = self;
     ep->SetRxCallback(ns3::Callback<void, ns3::Ptr<ns3::Packet>, ns3::Ipv4Header, std::uint16_t, ns3::Ptr<ns3::Ipv4Interface>>(
         [weak](ns3::Ptr<ns3::Packet>, ns3::Ipv4Header, std::uint16_t, ns3::Ptr<ns3::Ipv4Interface>) {
@@ -69,16 +75,45 @@ struct RawPacketEndpoint::Impl {
     ep->SetDestroyCallback(ns3::Callback<void>([weak, raw] {
       if (auto s = weak.lock()) raw->endpoint = nullptr;
     }));
-    claims.push_back(std::move(claim));
+    claims[key] = std::move(claim);
+    if (!expiry.IsRunning()) ScheduleExpiry(self);
+  }
+
+  void Release(Claim& c) {
+    if (!c.endpoint) return;
+    c.endpoint->SetDestroyCallback(ns3::MakeNullCallback<void>());
+    tcp->DeAllocate(c.endpoint);
+    c.endpoint = nullptr;
+  }
+
+  // ns-3 finds a segment's endpoint by walking all of the node's endpoints, so a sweep of
+  // thousands of hosts that kept every claim to the end slowed every later connection of
+  // the node (a full run's scan after the sweep: 65 -> 99 s).
+  void ScheduleExpiry(const std::shared_ptr<Impl>& self) {
+    std::weak_ptr<Impl> weak = self;
+    expiry = ns3::Simulator::Schedule(ns3::Seconds(kRawClaimIdleSeconds), [weak] {
+      if (auto s = weak.lock()) s->ExpireIdle(s);
+    });
+  }
+
+  void ExpireIdle(const std::shared_ptr<Impl>& self) {
+    const ns3::Time now = ns3::Simulator::Now();
+    for (auto it = claims.begin(); it != claims.end();) {
+      if (it->second->endpoint && now - it->second->last_sent < ns3::Seconds(kRawClaimIdleSeconds)) {
+        ++it;
+        continue;
+      }
+      if (it->second->endpoint) ++stats.expired;
+      Release(*it->second);
+      it = claims.erase(it);
+    }
+    if (!claims.empty()) ScheduleExpiry(self);
   }
 
   void ReleaseClaims() {
-    for (auto& c : claims) {
-      if (!c->endpoint) continue;
-      c->endpoint->SetDestroyCallback(ns3::MakeNullCallback<void>());
-      tcp->DeAllocate(c->endpoint);
-    }
+    for (auto& [key, c] : claims) Release(*c);
     claims.clear();
+    expiry.Cancel();
   }
 };
 

@@ -17,7 +17,10 @@
 // the probe's packets untouched), but nothing in the node's stack is replaced (its root
 // queue disc, the device), it cannot drop a RST the probe itself crafted, and it works
 // on any device. The claimed tuple also keeps the node's own sockets off the probe's ports.
-// Claims are released with the endpoint (ReleaseClaims() to do it earlier).
+// A claim is released once the probe has sent nothing on its tuple for kRawClaimIdleSeconds
+// (by then the probe has ended the connection with its RST and every segment of it has
+// arrived: link delays are milliseconds), and all of them with the endpoint
+// (ReleaseClaims() to do it earlier).
 #pragma once
 
 #include <cstdint>
@@ -33,6 +36,9 @@
 
 namespace mitmlab {
 
+// How long a claimed tuple outlives the probe's last packet on it, in seconds.
+inline constexpr double kRawClaimIdleSeconds = 60;
+
 struct RawPacketEndpointStats {
   std::uint64_t sent = 0;
   std::uint64_t sent_rsts = 0;      // TCP RSTs among them: the probe's own
@@ -41,6 +47,7 @@ struct RawPacketEndpointStats {
   std::uint64_t claims = 0;         // 4-tuples claimed in the node's TCP
   std::uint64_t claim_failures = 0; // a tuple already in use by one of the node's sockets
   std::uint64_t swallowed = 0;      // segments the node's TCP delivered to a claim
+  std::uint64_t expired = 0;        // claims released after kRawClaimIdleSeconds without sending
 };
 
 class RawPacketEndpoint {

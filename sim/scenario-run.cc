@@ -54,7 +54,12 @@ struct JobSlot {
   bool due = false;      // its start time has come
   bool started = false;
   bool done = false;
+  std::chrono::steady_clock::time_point wall_start{};  // for RunWallTimes only
 };
+
+double wall_seconds_since(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
 
 class Runner {
  public:
@@ -168,6 +173,7 @@ void Runner::TryStart(std::size_t index) {
                                                               : nullptr;
   if (selector && !selector->from_job.empty() && !finished_scans_.contains(selector->from_job)) return;
   slot.started = true;
+  slot.wall_start = std::chrono::steady_clock::now();
   if (options_.progress) options_.progress(fmt::format("{}: job {} started", s_.name, job.name));
   if (Status st = StartJob(slot); !st) {
     failure_ = st.error();
@@ -259,6 +265,7 @@ void Runner::JobDone(std::size_t index) {
   if (slot.done) return;
   slot.done = true;
   ++jobs_done_;
+  if (options_.wall_times) options_.wall_times->jobs.emplace_back(slot.spec->name, wall_seconds_since(slot.wall_start));
   if (slot.scan) {
     std::vector<HostVerdict>& verdicts = finished_scans_[slot.spec->name];
     for (const ScanRecord& record : slot.scan->Records()) verdicts.push_back(host_verdict(record));
@@ -519,7 +526,13 @@ Result<RunResults> Runner::Run() {
   std::optional<KeyLogInstallation> installed;
   if (options_.keylog) installed.emplace(keylog);
 
+  auto phase_start = std::chrono::steady_clock::now();
+  auto end_phase = [&](double RunWallTimes::*phase) {
+    if (options_.wall_times) options_.wall_times->*phase = wall_seconds_since(phase_start);
+    phase_start = std::chrono::steady_clock::now();
+  };
   Status prepared = Prepare();
+  end_phase(&RunWallTimes::prepare);
   if (prepared) {
     if (s_.end > Duration::zero()) {
       ns3::Simulator::Stop(ToSimTime(s_.end));
@@ -531,11 +544,13 @@ Result<RunResults> Runner::Run() {
     if (options_.progress) ns3::Simulator::ScheduleNow(&Runner::Progress, this);
     ns3::Simulator::Run();
   }
+  end_phase(&RunWallTimes::simulate);
   if (options_.key_stats && keys_) *options_.key_stats = keys_->counters();
   Result<RunResults> results = prepared ? Collect() : Result<RunResults>(prepared.error());
   if (results && !failure_) {
     if (Status st = Write(*results); !st) results = st.error();
   }
+  end_phase(&RunWallTimes::write);
   // Jobs hold sockets and events; they go before the simulator, the world after it.
   jobs_.clear();
   ns3::Simulator::Destroy();

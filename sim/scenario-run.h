@@ -12,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "interceptor/forge/key-cache.h"
 #include "interceptor/forge/key-prefetch.h"
@@ -20,6 +22,14 @@
 #include "sim/scenario.h"
 
 namespace mitmlab {
+
+// Wall-clock seconds of a run's phases, for the cost line on stderr (never in result files).
+struct RunWallTimes {
+  double prepare = 0;   // PKI and world
+  double simulate = 0;  // the ns-3 event loop
+  double write = 0;     // scoring and output files
+  std::vector<std::pair<std::string, double>> jobs;  // each job, from its start to its end
+};
 
 struct RunOptions {
   std::filesystem::path out;  // the output directory; required
@@ -36,6 +46,8 @@ struct RunOptions {
   // When set, receives the prefetcher's counters at the end of the run (they depend on
   // timing, so they never reach the result files).
   KeyPrefetchCounters* key_stats = nullptr;
+  // When set, receives where the run's wall time went (machine-dependent, like key_stats).
+  RunWallTimes* wall_times = nullptr;
   // Called with a one-line status now and then (job started, progress); may be empty.
   std::function<void(const std::string&)> progress;
 };

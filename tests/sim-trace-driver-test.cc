@@ -137,6 +137,13 @@ BOOST_FIXTURE_TEST_CASE(raw_mode_locates_the_hijacking_bump_and_no_stack_rst_lea
   BOOST_TEST(wire.rsts == s.sent_rsts);
   BOOST_TEST(wire.stack_tcp == 0u);
   check_injection_at_the_bump(r, topo);
+  // The claims outlive the sweep by kRawClaimIdleSeconds, then leave the node's TCP (whose
+  // demultiplexer walks every endpoint for every segment).
+  BOOST_TEST(s.expired == 0u);
+  const ns3::Time until = ns3::Simulator::Now() + ns3::Seconds(kRawClaimIdleSeconds * 2 + 1);
+  while (ns3::Simulator::Now() < until) run(until - ns3::Simulator::Now());  // past run_trace's stop
+  BOOST_TEST(s.expired == 2u);
+  BOOST_TEST(wire.stack_tcp == 0u);
 }
 
 BOOST_FIXTURE_TEST_CASE(both_modes_through_a_passthrough_bump_find_no_injection, SimulatorGuard) {
