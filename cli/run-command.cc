@@ -7,6 +7,7 @@
 // status: 0 when the run completed and its files were written, 2 for a bad scenario or
 // option, 1 for a failure during the run.
 #include <fmt/core.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -47,9 +48,16 @@ std::optional<long> peak_rss_kb() {
 
 std::string cost_line(std::chrono::steady_clock::duration wall, const KeyCache* cache, const KeyPrefetchCounters& keys) {
   std::string line = fmt::format("mitmlab run: wall time {:.1f} s", std::chrono::duration<double>(wall).count());
-  if (std::clock_t cpu = std::clock(); cpu != static_cast<std::clock_t>(-1))
-    line += fmt::format(", CPU {:.1f} s", static_cast<double>(cpu) / CLOCKS_PER_SEC);
+  // A sharded run's simulation happens in child processes (sim/sharded-run.h): count them.
+  rusage self{}, children{};
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &children);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  const double cpu = seconds(self.ru_utime) + seconds(self.ru_stime) + seconds(children.ru_utime) + seconds(children.ru_stime);
+  line += fmt::format(", CPU {:.1f} s", cpu);
   if (auto kb = peak_rss_kb()) line += fmt::format(", peak RSS {:.1f} MiB", static_cast<double>(*kb) / 1024.0);
+  if (children.ru_maxrss > 0)
+    line += fmt::format(" (largest shard process {:.1f} MiB)", static_cast<double>(children.ru_maxrss) / 1024.0);
   if (cache) {
     const KeyCacheCounters c = cache->counters();
     line += fmt::format(", key cache {}: {} hits, {} misses", cache->directory().string(), c.hits, c.misses);

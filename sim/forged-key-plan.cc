@@ -19,7 +19,8 @@ std::vector<std::string> test_snis(const ScenarioJob& job) {
 }  // namespace
 
 std::vector<KeyRequest> plan_forged_leaf_keys(const Scenario& scenario, const World& world, ServerPki& pki,
-                                              const std::map<std::string, std::shared_ptr<Forger>>& forgers) {
+                                              const std::map<std::string, std::shared_ptr<Forger>>& forgers,
+                                              const ServerShards* shard) {
   std::map<std::string, TargetPolicy> policies;  // by bump name
   for (const ScenarioBump& bump : scenario.bumps)
     if (forgers.contains(bump.name)) policies.emplace(bump.name, TargetPolicy(bump.engine));
@@ -38,7 +39,7 @@ std::vector<KeyRequest> plan_forged_leaf_keys(const Scenario& scenario, const Wo
     if (!hosts) continue;
     for (const ScanHost& host : *hosts) {
       auto address = Ipv4Address::parse(host.address);
-      if (!address) continue;
+      if (!address || (shard && !shard->owns(*address))) continue;
       const ScenarioServer* server = world.GetServer(*address);
       if (!server) continue;
       WorldPath path = world.Path(job->vantage, *address);

@@ -21,12 +21,14 @@
 #include "interceptor/forge/key-prefetch.h"
 #include "sim/scenario.h"
 #include "sim/server-pki.h"
+#include "sim/server-shards.h"
 #include "sim/world-builder.h"
 
 namespace mitmlab {
 
-// forgers: by bump name (bumps without one are skipped).
+// forgers: by bump name (bumps without one are skipped). shard: when set, only its servers.
 std::vector<KeyRequest> plan_forged_leaf_keys(const Scenario& scenario, const World& world, ServerPki& pki,
-                                              const std::map<std::string, std::shared_ptr<Forger>>& forgers);
+                                              const std::map<std::string, std::shared_ptr<Forger>>& forgers,
+                                              const ServerShards* shard = nullptr);
 
 }  // namespace mitmlab

@@ -30,6 +30,7 @@ class ScanJob {
   void Start();
   bool Done() const { return m_done; }
   const std::vector<ScanRecord>& Records() const { return m_driver->records(); }
+  const std::vector<Timestamp>& RecordTimes() const { return m_recordTimes; }  // parallel to Records()
   std::size_t Hosts() const { return m_hosts; }
   // Records, timing and identity; the score is filled by the runner (it needs ground truth).
   // Once the job is over: hands its records over rather than copying them (Records() is

@@ -67,7 +67,7 @@ class Reader {
   void read(const json& doc) {
     const JsonPointer root;
     check_keys(doc, root,
-               {"name", "description", "start", "seed", "end", "defaults", "routers", "links",
+               {"name", "description", "start", "seed", "end", "shards", "defaults", "routers", "links",
                 "bumps", "vantages", "servers", "server_groups", "pki", "jobs", "report"});
     s_.name = text(required(doc, root, "name"), root / "name");
     if (!std::all_of(s_.name.begin(), s_.name.end(),
@@ -87,6 +87,7 @@ class Reader {
       s_.end = offset(doc.at("end"), root / "end");
       if (s_.end <= Duration::zero()) fail(root / "end", "the end must be after the start");
     }
+    if (doc.contains("shards")) s_.shards = integer(doc.at("shards"), root / "shards", 1, 64);
     if (doc.contains("defaults")) read_defaults(doc.at("defaults"), root / "defaults");
     each(doc, root, "routers",
          [&](const json& v, const JsonPointer& at) { s_.routers.push_back(router(v, at)); });

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -20,10 +21,11 @@
 #include "sim/fingerprint-job.h"
 #include "sim/host-selection.h"
 #include "sim/run-output.h"
-#include "sim/run-report-document.h"
 #include "sim/run-report.h"
+#include "sim/run-writer.h"
 #include "sim/scan-job.h"
 #include "sim/server-pki.h"
+#include "sim/sharded-run.h"
 #include "sim/sim-core-timer.h"
 #include "sim/trace-job.h"
 #include "sim/world-builder.h"
@@ -63,19 +65,25 @@ double wall_seconds_since(std::chrono::steady_clock::time_point since) {
 
 class Runner {
  public:
-  Runner(const Scenario& scenario, const RunOptions& options) : s_(scenario), options_(options) {}
+  Runner(const Scenario& scenario, const RunOptions& options, ShardContext* shard)
+      : s_(scenario), options_(options), shard_(shard) {}
 
-  Result<RunResults> Run();
+  Result<RunResults> Run();       // the whole run: simulates and writes every file
+  Result<ShardOutcome> RunShard();  // one shard: simulates and renders; writes certs/ca/ (shard 0)
 
  private:
   Status Prepare();
   void Due(std::size_t index);
   void TryStart(std::size_t index);
   Status StartJob(JobSlot& slot);
+  Result<std::vector<ScanHost>> SelectHosts(const ScenarioJob& job, const HostSelector& selector);
+  Status NotMine(std::size_t index);
   void JobDone(std::size_t index);
   void Progress();
+  Result<RunResults> Simulate(const std::function<Status(const RunResults&)>& finish);
   Result<RunResults> Collect();
-  Status Write(const RunResults& results);
+  RunExtras RenderExtras(const RunResults& results);
+  Status WriteCaFiles() const;
 
   std::vector<HijackedFlow> Hijacks() const;
   PathTruth TruthPath(const std::string& vantage, Ipv4Address host) const;
@@ -84,6 +92,8 @@ class Runner {
 
   const Scenario& s_;
   const RunOptions& options_;
+  ShardContext* shard_ = nullptr;  // null: the run is one process
+  std::shared_ptr<MemoryKeyLog> keylog_ = std::make_shared<MemoryKeyLog>();
   std::optional<ServerPki> pki_;
   std::shared_ptr<const TrustStore> client_trust_;
   X509StorePtr fetch_trust_;  // client roots plus every bump's fake root
@@ -93,6 +103,7 @@ class Runner {
   std::unique_ptr<World> world_;
   std::vector<JobSlot> jobs_;
   ScanVerdictsByJob finished_scans_;
+  std::set<std::string> gathered_;  // source scans whose verdicts came from every shard
   std::optional<Error> failure_;
   std::size_t jobs_done_ = 0;
   std::chrono::steady_clock::time_point last_progress_{};
@@ -142,7 +153,7 @@ Status Runner::Prepare() {
   auto world = BuildWorld(s_, world_options);
   if (!world) return world.error();
   world_ = std::move(*world);
-  if (options_.key_threads > 0) keys_->enqueue(plan_forged_leaf_keys(s_, *world_, *pki_, forgers_));
+  if (options_.key_threads > 0) keys_->enqueue(plan_forged_leaf_keys(s_, *world_, *pki_, forgers_, shard_ ? &shard_->servers : nullptr));
   if (options_.pcap) {
     std::error_code ec;
     std::filesystem::create_directories(options_.out / "pcap", ec);
@@ -193,6 +204,25 @@ Ipv4Address Runner::VantageAddress(const std::string& name) const {
   return {};
 }
 
+// A shard measures its own servers; a follow-up job selects them from every shard's
+// verdicts of its source scan (gathered once, when the first job needing them starts).
+Result<std::vector<ScanHost>> Runner::SelectHosts(const ScenarioJob& job, const HostSelector& selector) {
+  if (shard_ && !selector.from_job.empty() && gathered_.insert(selector.from_job).second) {
+    auto all = shard_->gather(selector.from_job);
+    if (!all) return make_error("job '{}': {}", job.name, all.message());
+    finished_scans_[selector.from_job] = std::move(*all);
+  }
+  auto hosts = select_hosts(s_, job, selector, finished_scans_);
+  if (!hosts || !shard_) return hosts;
+  return shard_->servers.keep_own(std::move(*hosts));
+}
+
+// A fetch or fingerprint job of another shard's server: done here without running.
+Status Runner::NotMine(std::size_t index) {
+  ns3::Simulator::ScheduleNow(&Runner::JobDone, this, index);
+  return Ok{};
+}
+
 Status Runner::StartJob(JobSlot& slot) {
   const ScenarioJob& job = *slot.spec;
   const std::size_t index = static_cast<std::size_t>(&slot - jobs_.data());
@@ -200,7 +230,7 @@ Status Runner::StartJob(JobSlot& slot) {
   const std::time_t calendar = s_.start + std::chrono::duration_cast<std::chrono::seconds>(job.at).count();
   switch (job.kind) {
     case JobKind::scan: {
-      auto hosts = select_hosts(s_, job, job.scan.hosts, finished_scans_);
+      auto hosts = SelectHosts(job, job.scan.hosts);
       if (!hosts) return hosts.error();
       auto scan = ScanJob::create(job, VantageAddress(job.vantage), world_->GetVantage(job.vantage),
                                   std::move(*hosts), client_trust_, calendar, done);
@@ -210,7 +240,7 @@ Status Runner::StartJob(JobSlot& slot) {
       break;
     }
     case JobKind::trace: {
-      auto hosts = select_hosts(s_, job, job.trace.hosts, finished_scans_);
+      auto hosts = SelectHosts(job, job.trace.hosts);
       if (!hosts) return hosts.error();
       auto trace = TraceJob::create(job, s_.seed, VantageAddress(job.vantage), world_->GetVantage(job.vantage),
                                     std::move(*hosts), done);
@@ -222,6 +252,7 @@ Status Runner::StartJob(JobSlot& slot) {
     case JobKind::fetch: {
       const ScenarioServer* server = ServerNamed(job.fetch.server);
       if (!server) return make_error("job '{}': no server named '{}'", job.name, job.fetch.server);
+      if (shard_ && !shard_->servers.owns(server->address)) return NotMine(index);
       FetchJob::Spec spec;
       spec.name = job.name;
       spec.vantage = job.vantage;
@@ -246,6 +277,7 @@ Status Runner::StartJob(JobSlot& slot) {
     case JobKind::fingerprint: {
       const ScenarioServer* server = ServerNamed(job.fingerprint.server);
       if (!server) return make_error("job '{}': no server named '{}'", job.name, job.fingerprint.server);
+      if (shard_ && !shard_->servers.owns(server->address)) return NotMine(index);
       const ServerSite* site = world_->GetSite(server->address);
       if (!site) return make_error("job '{}': server '{}' has no TLS site", job.name, server->name);
       FingerprintJob::Spec spec{job.name, server->name, server->address, job.fingerprint.duration};
@@ -269,6 +301,13 @@ void Runner::JobDone(std::size_t index) {
   if (slot.scan) {
     std::vector<HostVerdict>& verdicts = finished_scans_[slot.spec->name];
     for (const ScanRecord& record : slot.scan->Records()) verdicts.push_back(host_verdict(record));
+    if (shard_) {
+      std::vector<TimedVerdict> timed;
+      const std::vector<Timestamp>& times = slot.scan->RecordTimes();
+      for (std::size_t i = 0; i < verdicts.size(); ++i)
+        timed.push_back({verdicts[i], i < times.size() ? times[i] : Timestamp{}});
+      shard_->publish(slot.spec->name, timed);
+    }
   }
   if (options_.progress) options_.progress(fmt::format("{}: job {} done", s_.name, slot.spec->name));
   for (std::size_t i = 0; i < jobs_.size(); ++i) TryStart(i);
@@ -391,71 +430,29 @@ Result<RunResults> Runner::Collect() {
   return r;
 }
 
-Status Runner::Write(const RunResults& r) {
-  // Run() cleared the directory before the simulation (ns-3 writes the pcaps while it runs).
-  auto out = std::optional<RunOutput>(RunOutput::reopen(options_.out));
-  nlohmann::json summary = summary_json(r);
-  summary["report"] = report_summary_json(r, s_.report);
-  if (Status st = out->write_json("summary.json", summary); !st) return st;
-  if (Status st = write_run_report(*out, r, s_.report); !st) return st;
-  if (Status st = out->write_text("summary.txt", describe_run(r)); !st) return st;
-
-  // Lines are kept as text: a full run has a few hundred thousand of them, and a JSON
-  // object costs several times its text.
-  std::vector<std::string> scan_lines, trace_lines, fetch_lines, hello_lines, truth_lines;
-  std::vector<std::pair<std::int64_t, std::string>> timed_events;  // (time_ns, line)
-  CertificateArchive certs;
+RunExtras Runner::RenderExtras(const RunResults& r) {
+  RunExtras extras;
+  // Every server once: in a sharded run the first shard renders them (they need the PKI).
+  if (!shard_ || shard_->servers.index() == 0)
+    for (const ScenarioServer& server : s_.servers)
+      extras.server_lines.push_back(nlohmann::json{{"type", "server"},
+                                                   {"name", server.name},
+                                                   {"address", server.address.to_string()},
+                                                   {"port", server.port},
+                                                   {"kind", cert_kind_name(server.kind)},
+                                                   {"group", server.group},
+                                                   {"as", server.as},
+                                                   {"attach", server.attach},
+                                                   {"box_trusts_origin", pki_->box_trusts_origin(server)}}
+                                        .dump());
   std::set<std::pair<std::string, std::uint32_t>> measured;  // (vantage, server) pairs
   for (const ScanJobResult& job : r.scans)
-    for (const ScanRecord& rec : job.records) {
-      nlohmann::json line = to_json(rec);
-      line["job"] = job.name;
-      line["vantage"] = job.vantage;
-      scan_lines.push_back(line.dump());
-      nlohmann::json where = {{"job", job.name}, {"host", rec.address}, {"port", rec.port}};
-      certs.add(rec.control_chain, "original", where);
-      where["sni"] = rec.sni;
-      certs.add(rec.test_chain, "test", where);
+    for (const ScanRecord& rec : job.records)
       if (auto a = Ipv4Address::parse(rec.address)) measured.insert({job.vantage, a->value});
-    }
   for (const TraceJobResult& job : r.traces)
-    for (const TraceResult& t : job.results) {
-      nlohmann::json line = to_json(t);
-      line["job"] = job.name;
-      line["vantage"] = job.vantage;
-      trace_lines.push_back(line.dump());
+    for (const TraceResult& t : job.results)
       if (auto a = Ipv4Address::parse(t.host.address)) measured.insert({job.vantage, a->value});
-    }
-  for (const FetchJobResult& f : r.fetches) {
-    fetch_lines.push_back(to_json(f).dump());
-    certs.add(f.chain, "test", {{"job", f.name}, {"host", f.server_address.to_string()}, {"sni", f.sni}});
-    measured.insert({f.vantage, f.server_address.value});
-  }
-  for (const FingerprintJobResult& p : r.fingerprints)
-    for (const ObservedClientHello& h : p.hellos)
-      hello_lines.push_back(nlohmann::json{{"job", p.name},
-                                           {"server", p.server},
-                                           {"time_s", seconds_of(h.time)},
-                                           {"client", h.client},
-                                           {"sni", h.sni},
-                                           {"ja3", h.ja3},
-                                           {"ja3_string", h.ja3_string},
-                                           {"ja4", h.ja4},
-                                           {"legacy_version", h.tls_version}}
-                                .dump());
-
-  // Ground truth: each server as the world made it, each measured path, each decision.
-  for (const ScenarioServer& server : s_.servers)
-    truth_lines.push_back(nlohmann::json{{"type", "server"},
-                                         {"name", server.name},
-                                         {"address", server.address.to_string()},
-                                         {"port", server.port},
-                                         {"kind", cert_kind_name(server.kind)},
-                                         {"group", server.group},
-                                         {"as", server.as},
-                                         {"attach", server.attach},
-                                         {"box_trusts_origin", pki_->box_trusts_origin(server)}}
-                              .dump());
+  for (const FetchJobResult& f : r.fetches) measured.insert({f.vantage, f.server_address.value});
   for (const auto& [vantage, address] : measured) {
     WorldPath path = world_->Path(vantage, Ipv4Address(address));
     nlohmann::json hops = nlohmann::json::array(), bumps = nlohmann::json::array();
@@ -465,20 +462,23 @@ Status Runner::Write(const RunResults& r) {
                        {"after_hop", c.before + 1},
                        {"between", {c.before < path.hops.size() ? path.hops[c.before].address.to_string() : "",
                                     c.after < path.hops.size() ? path.hops[c.after].address.to_string() : ""}}});
-    truth_lines.push_back(nlohmann::json{{"type", "path"},
-                                         {"vantage", vantage},
-                                         {"server", Ipv4Address(address).to_string()},
-                                         {"hops", hops},
-                                         {"bumps", bumps},
-                                         {"delivered", path.delivered}}
-                              .dump());
+    extras.path_lines.push_back({vantage, address,
+                                 nlohmann::json{{"type", "path"},
+                                                {"vantage", vantage},
+                                                {"server", Ipv4Address(address).to_string()},
+                                                {"hops", hops},
+                                                {"bumps", bumps},
+                                                {"delivered", path.delivered}}
+                                     .dump()});
   }
-  for (const BumpInfo& bump : world_->GetBumps()) {
+  const std::vector<BumpInfo>& bumps = world_->GetBumps();
+  for (std::size_t b = 0; b < bumps.size(); ++b) {
+    const BumpInfo& bump = bumps[b];
     if (!bump.engine) continue;
     for (const EngineEvent& e : bump.engine->events().events()) {
       nlohmann::json line = to_json(e);
       line["bump"] = bump.name;
-      timed_events.emplace_back(line.value("time_ns", std::int64_t{0}), line.dump());
+      extras.event_lines.push_back({b, line.value("time_ns", std::int64_t{0}), line.dump()});
       if (e.kind != EventKind::kDecision || !e.flow) continue;
       nlohmann::json decision = {{"type", "connection"},
                                  {"bump", bump.name},
@@ -488,43 +488,37 @@ Status Runner::Write(const RunResults& r) {
                                  {"sni", e.sni ? nlohmann::json(*e.sni) : nlohmann::json()},
                                  {"decision", e.verdict == EventVerdict::kIntercept ? "intercept" : "passthrough"}};
       if (e.reason) decision["reason"] = reason_name(*e.reason);
-      truth_lines.push_back(decision.dump());
+      extras.decision_lines.push_back({b, e.time.count(), decision.dump()});
     }
   }
-  // Several bumps: one log in time order (stable: bump order at equal times).
-  std::stable_sort(timed_events.begin(), timed_events.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<std::string> event_lines;
-  event_lines.reserve(timed_events.size());
-  for (auto& [time, line] : timed_events) event_lines.push_back(std::move(line));
-  timed_events = {};
+  return extras;
+}
 
-  for (auto [name, lines] : {std::pair{"scan.jsonl", &scan_lines}, std::pair{"trace.jsonl", &trace_lines},
-                             std::pair{"fetch.jsonl", &fetch_lines}, std::pair{"fingerprints.jsonl", &hello_lines},
-                             std::pair{"ground_truth.jsonl", &truth_lines}, std::pair{"events.jsonl", &event_lines}})
-    if (Status st = out->write_jsonl(name, *lines); !st) return st;
-  if (Status st = certs.write(*out); !st) return st;
-  if (Status st = pki_->write_ca_pem_files(out->dir() / "certs" / "ca"); !st) return st;
+Status Runner::WriteCaFiles() const {
+  const std::filesystem::path ca = options_.out / "certs" / "ca";
+  if (Status st = pki_->write_ca_pem_files(ca); !st) return st;
   for (const auto& [profile, deps] : deps_) {
     if (!deps.forger) continue;
     const FakeAuthority& authority = deps.forger->authority();
     std::string pem = x509_to_pem(&authority.root()) + x509_to_pem(&authority.intermediate());
-    if (Status st = out->write_text("certs/ca/box-" + profile + ".pem", pem); !st) return st;
+    if (Status st = RunOutput::reopen(options_.out).write_text("certs/ca/box-" + profile + ".pem", pem); !st)
+      return st;
   }
   return Ok{};
 }
 
-Result<RunResults> Runner::Run() {
-  // Clear the previous run's files first: ns-3 writes the pcaps while it runs.
-  if (auto out = RunOutput::open(options_.out); !out) return out.error();
-  // Determinism: OpenSSL's randomness and ns-3's generators from the scenario seed.
-  const std::string seed_text = fmt::format("mitmlab-run/{}", s_.seed);
+// Prepares, simulates and collects; `finish` writes what it needs of the results while the
+// world still exists. A failed job's error wins over the results.
+Result<RunResults> Runner::Simulate(const std::function<Status(const RunResults&)>& finish) {
+  // Determinism: OpenSSL's randomness and ns-3's generators from the scenario seed (and the
+  // shard: each copy of the world draws its own numbers).
+  std::string seed_text = fmt::format("mitmlab-run/{}", s_.seed);
+  if (shard_ && shard_->servers.count() > 1) seed_text += fmt::format("/shard-{}", shard_->servers.index());
   SeededRandomGuard random(ByteView(reinterpret_cast<const std::uint8_t*>(seed_text.data()), seed_text.size()));
   ns3::RngSeedManager::SetSeed(static_cast<std::uint32_t>(1 + s_.seed % 2147483646u));
-  ns3::RngSeedManager::SetRun(1);
-  auto keylog = std::make_shared<MemoryKeyLog>();
+  ns3::RngSeedManager::SetRun(1 + (shard_ ? shard_->servers.index() : 0));
   std::optional<KeyLogInstallation> installed;
-  if (options_.keylog) installed.emplace(keylog);
+  if (options_.keylog) installed.emplace(keylog_);
 
   auto phase_start = std::chrono::steady_clock::now();
   auto end_phase = [&](double RunWallTimes::*phase) {
@@ -548,7 +542,7 @@ Result<RunResults> Runner::Run() {
   if (options_.key_stats && keys_) *options_.key_stats = keys_->counters();
   Result<RunResults> results = prepared ? Collect() : Result<RunResults>(prepared.error());
   if (results && !failure_) {
-    if (Status st = Write(*results); !st) results = st.error();
+    if (Status st = finish(*results); !st) results = st.error();
   }
   end_phase(&RunWallTimes::write);
   // Jobs hold sockets and events; they go before the simulator, the world after it.
@@ -556,20 +550,48 @@ Result<RunResults> Runner::Run() {
   ns3::Simulator::Destroy();
   world_.reset();
   if (failure_) return *failure_;
+  return results;
+}
+
+Result<RunResults> Runner::Run() {
+  // Clear the previous run's files first: ns-3 writes the pcaps while it runs.
+  if (auto out = RunOutput::open(options_.out); !out) return out.error();
+  Result<RunResults> results = Simulate([this](const RunResults& r) -> Status {
+    if (Status st = write_run_files(options_.out, s_.report, r, RenderExtras(r)); !st) return st;
+    return WriteCaFiles();
+  });
   if (results && options_.keylog) {
     std::string text;
-    for (const std::string& line : keylog->lines()) text += line + "\n";
+    for (const std::string& line : keylog_->lines()) text += line + "\n";
     if (Status st = RunOutput::reopen(options_.out).write_text("keylog.txt", text); !st) return st.error();
   }
   return results;
+}
+
+Result<ShardOutcome> Runner::RunShard() {
+  ShardOutcome outcome;
+  Result<RunResults> results = Simulate([&](const RunResults& r) -> Status {
+    outcome.extras = RenderExtras(r);
+    return shard_->servers.index() == 0 ? WriteCaFiles() : Status(Ok{});
+  });
+  if (!results) return results.error();
+  outcome.results = std::move(*results);
+  return outcome;
 }
 
 }  // namespace
 
 Result<RunResults> run_scenario(const Scenario& scenario, const RunOptions& options) {
   if (options.out.empty()) return make_error("run: no output directory");
-  Runner runner(scenario, options);
+  if (scenario.shards > 1) return run_sharded(scenario, options);
+  Runner runner(scenario, options, nullptr);
   return runner.Run();
+}
+
+Result<ShardOutcome> run_shard(const Scenario& scenario, const RunOptions& options, ShardContext& shard) {
+  if (options.out.empty()) return make_error("run: no output directory");
+  Runner runner(scenario, options, &shard);
+  return runner.RunShard();
 }
 
 }  // namespace mitmlab

@@ -18,7 +18,9 @@
 #include "interceptor/forge/key-cache.h"
 #include "interceptor/forge/key-prefetch.h"
 #include "net/result.h"
+#include "sim/run-extras.h"
 #include "sim/run-results.h"
+#include "sim/shard-context.h"
 #include "sim/scenario.h"
 
 namespace mitmlab {
@@ -52,7 +54,17 @@ struct RunOptions {
   std::function<void(const std::string&)> progress;
 };
 
-// Runs the scenario and writes every output file. The returned results are what the files
+// One shard's part of a sharded run (sim/sharded-run.h): its results and the lines only its
+// world could render. run_shard() simulates and collects them, and writes nothing but, in
+// shard 0, certs/ca/.
+struct ShardOutcome {
+  RunResults results;
+  RunExtras extras;
+};
+Result<ShardOutcome> run_shard(const Scenario& scenario, const RunOptions& options, ShardContext& shard);
+
+// Runs the scenario (in Scenario::shards processes when that is above 1) and writes every
+// output file. The returned results are what the files
 // say (for the caller's human summary).
 Result<RunResults> run_scenario(const Scenario& scenario, const RunOptions& options);
 

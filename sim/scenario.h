@@ -196,6 +196,10 @@ struct Scenario {
   std::time_t start = 0;         // Unix seconds, UTC, of simulation time 0
   std::uint64_t seed = 1;
   Duration end{};                // stop the simulation here; 0: when the last job is done
+  // The run simulates this many copies of the world, each with every K-th server (by index
+  // in `servers`), in parallel processes (sim/sharded-run.h). Part of the model: results
+  // depend on it, never on the machine.
+  std::size_t shards = 1;
   std::vector<ScenarioRouter> routers;
   std::vector<ScenarioLink> links;
   std::vector<ScenarioBump> bumps;

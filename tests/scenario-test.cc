@@ -408,6 +408,16 @@ BOOST_AUTO_TEST_CASE(minimal_fixture_and_defaults) {
   BOOST_TEST(s.jobs[0].scan.retries == 2u);
   BOOST_TEST((s.jobs[0].scan.timeout == Duration(10s)));
   BOOST_TEST((s.end == Duration::zero()));
+  BOOST_TEST(s.shards == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(shards_are_read) {
+  std::ifstream in(std::filesystem::path(MITMLAB_FIXTURES) / "scenarios" / "minimal.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.insert(text.find('{') + 1, "\"shards\": 4,");  // the file may open with a comment
+  auto parsed = parse_scenario(text, "shards.json");
+  BOOST_REQUIRE_MESSAGE(parsed.ok(), (parsed.ok() ? std::string() : parsed.message()));
+  BOOST_TEST(parsed->shards == 4u);
 }
 
 // Each broken input: a change to the full example, the pointer its error must name, and a
@@ -431,6 +441,9 @@ BOOST_AUTO_TEST_CASE(broken_inputs_name_file_and_pointer) {
        "/bumps/0/engine/targetz", "unknown field"},
       {"missing name", [](json& d) { d.erase("name"); }, "at /", "missing field 'name'"},
       {"bad scenario name", set("/name", "My Scenario"), "/name", "output folder"},
+      {"zero shards", set("/shards", 0), "/shards", "integer"},
+      {"too many shards", set("/shards", 65), "/shards", "integer"},
+      {"shards as text", set("/shards", "2"), "/shards", "integer"},
       {"missing start", [](json& d) { d.erase("start"); }, "at /", "missing field 'start'"},
       {"start not UTC", set("/start", "2019-07-21 10:00"), "/start", "UTC time"},
       {"wrong type", set("/routers/1/address", 5), "/routers/1/address", "IPv4 address"},

@@ -207,6 +207,15 @@ KeyCacheCounters KeyCache::counters() const {
   return KeyCacheCounters{hits_.load(), misses_.load(), corrupt_.load(), write_failures_.load()};
 }
 
+void KeyCache::absorb(const KeyCacheCounters& c, std::vector<std::string> problems) {
+  hits_ += c.hits;
+  misses_ += c.misses;
+  corrupt_ += c.corrupt;
+  write_failures_ += c.write_failures;
+  std::lock_guard lock(problems_mutex_);
+  for (std::string& p : problems) problems_.push_back(std::move(p));
+}
+
 std::vector<std::string> KeyCache::take_problems() {
   std::lock_guard lock(problems_mutex_);
   return std::exchange(problems_, {});

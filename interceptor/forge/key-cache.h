@@ -65,6 +65,9 @@ class KeyCache {
   KeyCacheCounters counters() const;
   // One line per rejected file or failed write since the last call, oldest first.
   std::vector<std::string> take_problems();
+  // Counts and problems of another process that used the same cache (a sharded run's
+  // shards), so that one report covers the whole run.
+  void absorb(const KeyCacheCounters& counters, std::vector<std::string> problems);
 
  private:
   enum class Load { kHit, kAbsent, kCorrupt };

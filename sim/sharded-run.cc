@@ -1,0 +1,378 @@
+#include "sim/sharded-run.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "sim/run-output.h"
+#include "sim/run-results-codec.h"
+#include "sim/run-writer.h"
+#include "sim/server-shards.h"
+#include "sim/shard-merge.h"
+
+namespace mitmlab {
+namespace {
+
+using nlohmann::json;
+
+// Messages between a shard and the parent: a 4-byte little-endian length, then CBOR.
+//   shard -> parent: {"type": "publish", "job": J, "verdicts": [[address, port, verdict, time_ns], ...]}
+//                    {"type": "gather", "job": J}
+//   parent -> shard: {"type": "gathered", "job": J, "verdicts": [[address, port, verdict], ...]}
+//                    {"type": "error", "message": M}
+Status send_message(int fd, const json& message) {
+  const std::vector<std::uint8_t> body = json::to_cbor(message);
+  std::vector<std::uint8_t> frame(4 + body.size());
+  const auto n = static_cast<std::uint32_t>(body.size());
+  for (int i = 0; i < 4; ++i) frame[i] = static_cast<std::uint8_t>(n >> (8 * i));
+  std::copy(body.begin(), body.end(), frame.begin() + 4);
+  std::size_t sent = 0;
+  while (sent < frame.size()) {
+    ssize_t w = ::send(fd, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return make_error("shard channel: send failed: {}", std::strerror(errno));
+    sent += static_cast<std::size_t>(w);
+  }
+  return Ok{};
+}
+
+// Nothing at a clean end of the stream.
+Result<std::optional<json>> receive_message(int fd) {
+  auto read_exact = [fd](std::uint8_t* p, std::size_t n) -> Result<bool> {
+    std::size_t got = 0;
+    while (got < n) {
+      ssize_t r = ::read(fd, p + got, n - got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return make_error("shard channel: read failed: {}", std::strerror(errno));
+      if (r == 0) {
+        if (got == 0) return false;
+        return make_error("shard channel: the stream ended inside a message");
+      }
+      got += static_cast<std::size_t>(r);
+    }
+    return true;
+  };
+  std::uint8_t head[4];
+  auto more = read_exact(head, 4);
+  if (!more) return more.error();
+  if (!*more) return std::optional<json>{};
+  const std::uint32_t n = head[0] | head[1] << 8 | head[2] << 16 | static_cast<std::uint32_t>(head[3]) << 24;
+  std::vector<std::uint8_t> body(n);
+  auto complete = read_exact(body.data(), n);
+  if (!complete) return complete.error();
+  if (!*complete) return make_error("shard channel: the stream ended inside a message");
+  try {
+    return std::optional<json>(json::from_cbor(body));
+  } catch (const json::exception& e) {
+    return make_error("shard channel: bad message: {}", e.what());
+  }
+}
+
+std::filesystem::path outcome_file(const std::filesystem::path& out, std::size_t shard) {
+  return out / fmt::format(".shard-{}.cbor", shard);
+}
+
+// The whole life of shard `index`: never returns.
+[[noreturn]] void shard_main(const Scenario& scenario, const RunOptions& options, std::size_t index, int fd) {
+  Scenario mine = scenario;
+  ServerShards servers(mine, index, mine.shards);
+  for (ScenarioJob& job : mine.jobs) {
+    job.scan.concurrency = servers.share_of(job.scan.concurrency);
+    job.trace.concurrency = servers.share_of(job.trace.concurrency);
+  }
+  ShardContext shard{servers, {}, {}};
+  shard.publish = [fd](const std::string& job, const std::vector<TimedVerdict>& verdicts) {
+    json list = json::array();
+    for (const TimedVerdict& v : verdicts)
+      list.push_back({v.verdict.address, v.verdict.port, static_cast<int>(v.verdict.verdict), v.time.count()});
+    (void)send_message(fd, {{"type", "publish"}, {"job", job}, {"verdicts", std::move(list)}});
+  };
+  shard.gather = [fd](const std::string& job) -> Result<std::vector<HostVerdict>> {
+    if (Status st = send_message(fd, {{"type", "gather"}, {"job", job}}); !st) return st.error();
+    auto reply = receive_message(fd);
+    if (!reply) return reply.error();
+    if (!*reply) return make_error("the run's parent process went away");
+    const json& m = **reply;
+    if (m.value("type", "") == "error") return make_error("{}", m.value("message", "unknown error"));
+    std::vector<HostVerdict> out;
+    try {
+      for (const json& v : m.at("verdicts"))
+        out.push_back({v.at(0).get<std::string>(), v.at(1).get<std::uint16_t>(), static_cast<Verdict>(v.at(2).get<int>())});
+    } catch (const json::exception& e) {
+      return make_error("shard channel: bad verdicts: {}", e.what());
+    }
+    return out;
+  };
+  RunOptions own = options;
+  if (index != 0) own.progress = nullptr;  // one status line, the first shard's
+  RunWallTimes wall;
+  KeyPrefetchCounters keys;
+  own.wall_times = &wall;
+  own.key_stats = &keys;
+  auto outcome = run_shard(mine, own, shard);
+  json doc;
+  if (!outcome) {
+    doc = {{"error", outcome.message()}};
+  } else {
+    json jobs = json::array();
+    for (const auto& [name, seconds] : wall.jobs) jobs.push_back({name, seconds});
+    doc = {{"results", json::binary(encode_run_results(outcome->results))},
+           {"extras", json::binary(encode_run_extras(outcome->extras))},
+           {"wall", {{"prepare", wall.prepare}, {"simulate", wall.simulate}, {"write", wall.write}, {"jobs", jobs}}},
+           {"keys", {keys.requested, keys.derived_by_workers, keys.ready, keys.waited, keys.derived_inline}}};
+    if (options.key_cache) {
+      const KeyCacheCounters c = options.key_cache->counters();
+      doc["cache"] = {c.hits, c.misses, c.corrupt, c.write_failures};
+      doc["cache_problems"] = options.key_cache->take_problems();
+    }
+  }
+  const std::vector<std::uint8_t> bytes = json::to_cbor(doc);
+  const std::filesystem::path file = outcome_file(options.out, index);
+  std::ofstream os(file, std::ios::binary | std::ios::trunc);
+  os.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  os.close();
+  ::close(fd);
+  std::_Exit(os && outcome ? 0 : 1);
+}
+
+// The parent's side of the verdict exchange.
+class VerdictRelay {
+ public:
+  explicit VerdictRelay(std::size_t shards) : shards_(shards), waiting_(shards) {}
+
+  Status handle(std::size_t shard, const json& m, const std::vector<int>& fds) {
+    try {
+      const std::string type = m.at("type").get<std::string>();
+      const std::string job = m.at("job").get<std::string>();
+      if (type == "publish") {
+        std::vector<Entry>& list = jobs_[job].published[shard];
+        for (const json& v : m.at("verdicts"))
+          list.push_back({v.at(3).get<std::int64_t>(), shard, list.size(),
+                          {v.at(0).get<std::string>(), v.at(1).get<std::uint16_t>(),
+                           static_cast<Verdict>(v.at(2).get<int>())}});
+      } else if (type == "gather") {
+        waiting_[shard] = job;
+      } else {
+        return make_error("shard {}: unknown message '{}'", shard, type);
+      }
+    } catch (const json::exception& e) {
+      return make_error("shard {}: bad message: {}", shard, e.what());
+    }
+    answer(fds);
+    return Ok{};
+  }
+
+  void closed(std::size_t shard, const std::vector<int>& fds) {
+    closed_.insert(shard);
+    answer(fds);
+  }
+
+ private:
+  struct Entry {
+    std::int64_t time_ns;
+    std::size_t shard, order;
+    HostVerdict verdict;
+  };
+  struct Job {
+    std::map<std::size_t, std::vector<Entry>> published;
+  };
+
+  // Answers every shard whose job all shards have published; tells the others why not, when
+  // a shard that has not published has ended or every live shard is waiting.
+  void answer(const std::vector<int>& fds) {
+    for (std::size_t s = 0; s < shards_; ++s) {
+      if (!waiting_[s]) continue;
+      Job& job = jobs_[*waiting_[s]];
+      if (job.published.size() == shards_) {
+        std::vector<Entry> all;
+        for (const auto& [shard, list] : job.published) all.insert(all.end(), list.begin(), list.end());
+        std::stable_sort(all.begin(), all.end(), [](const Entry& a, const Entry& b) {
+          return std::tie(a.time_ns, a.shard, a.order) < std::tie(b.time_ns, b.shard, b.order);
+        });
+        json list = json::array();
+        for (const Entry& e : all) list.push_back({e.verdict.address, e.verdict.port, static_cast<int>(e.verdict.verdict)});
+        (void)send_message(fds[s], {{"type", "gathered"}, {"job", *waiting_[s]}, {"verdicts", std::move(list)}});
+        waiting_[s].reset();
+        continue;
+      }
+      for (std::size_t other = 0; other < shards_; ++other)
+        if (!job.published.contains(other) && closed_.contains(other)) {
+          fail(s, fds, fmt::format("shard {} ended without finishing job '{}'", other, *waiting_[s]));
+          break;
+        }
+    }
+    bool all_waiting = true, any_waiting = false;
+    for (std::size_t s = 0; s < shards_; ++s) {
+      if (closed_.contains(s)) continue;
+      if (waiting_[s]) any_waiting = true;
+      else all_waiting = false;
+    }
+    if (any_waiting && all_waiting)
+      for (std::size_t s = 0; s < shards_; ++s)
+        if (waiting_[s])
+          fail(s, fds, fmt::format("the shards wait on each other: job '{}' needs a scan the others have not "
+                                   "finished (put the follow-up job after its source scan, or use one shard)",
+                                   *waiting_[s]));
+  }
+
+  void fail(std::size_t s, const std::vector<int>& fds, const std::string& why) {
+    (void)send_message(fds[s], {{"type", "error"}, {"message", why}});
+    waiting_[s].reset();
+  }
+
+  std::size_t shards_;
+  std::map<std::string, Job> jobs_;
+  std::vector<std::optional<std::string>> waiting_;
+  std::set<std::size_t> closed_;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+Result<RunResults> run_sharded(const Scenario& scenario, const RunOptions& options) {
+  const std::size_t k = scenario.shards;
+  if (options.pcap || options.keylog)
+    return make_error("--pcap and --keylog need a scenario run in one process: this one has \"shards\": {} "
+                      "(make a copy with \"shards\": 1)",
+                      k);
+  if (auto out = RunOutput::open(options.out); !out) return out.error();
+  const auto began = std::chrono::steady_clock::now();
+
+  std::vector<int> fds(k, -1);
+  std::vector<pid_t> pids(k, -1);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  for (std::size_t i = 0; i < k; ++i) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0)
+      return make_error("run: cannot make a channel for shard {}: {}", i, std::strerror(errno));
+    const pid_t pid = ::fork();
+    if (pid < 0) return make_error("run: cannot start shard {}: {}", i, std::strerror(errno));
+    if (pid == 0) {
+      ::close(pair[0]);
+      for (std::size_t j = 0; j < i; ++j) ::close(fds[j]);
+      shard_main(scenario, options, i, pair[1]);
+    }
+    ::close(pair[1]);
+    fds[i] = pair[0];
+    pids[i] = pid;
+  }
+
+  VerdictRelay relay(k);
+  std::optional<Error> failure;
+  std::vector<bool> open(k, true);
+  while (std::find(open.begin(), open.end(), true) != open.end()) {
+    std::vector<pollfd> polled;
+    std::vector<std::size_t> which;
+    for (std::size_t i = 0; i < k; ++i)
+      if (open[i]) {
+        polled.push_back({fds[i], POLLIN, 0});
+        which.push_back(i);
+      }
+    if (::poll(polled.data(), polled.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      failure = make_error("run: poll failed: {}", std::strerror(errno));
+      break;
+    }
+    for (std::size_t p = 0; p < polled.size(); ++p) {
+      if (!(polled[p].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const std::size_t i = which[p];
+      auto message = receive_message(fds[i]);
+      if (message && *message) {
+        if (Status st = relay.handle(i, **message, fds); !st && !failure) failure = st.error();
+        continue;
+      }
+      if (!message && !failure) failure = message.error();
+      open[i] = false;
+      relay.closed(i, fds);
+    }
+  }
+  for (int fd : fds) ::close(fd);
+  std::vector<int> status(k, 0);
+  for (std::size_t i = 0; i < k; ++i) ::waitpid(pids[i], &status[i], 0);
+  const double simulated = seconds_since(began);
+
+  std::vector<RunResults> results;
+  std::vector<RunExtras> extras;
+  KeyPrefetchCounters keys;
+  for (std::size_t i = 0; i < k; ++i) {
+    const std::filesystem::path file = outcome_file(options.out, i);
+    std::error_code ec;
+    std::vector<std::uint8_t> bytes(std::filesystem::file_size(file, ec));
+    if (ec) bytes.clear();
+    std::ifstream(file, std::ios::binary).read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    std::filesystem::remove(file, ec);
+    json doc;
+    try {
+      doc = json::from_cbor(bytes);
+    } catch (const json::exception&) {
+      if (!failure)
+        failure = make_error("shard {} of {} ended without its results (exit status {})", i, k, status[i]);
+      continue;
+    }
+    if (doc.contains("error")) {
+      if (!failure) failure = make_error("shard {} of {}: {}", i, k, doc.value("error", ""));
+      continue;
+    }
+    try {
+      auto r = decode_run_results(doc.at("results").get_binary());
+      auto e = decode_run_extras(doc.at("extras").get_binary());
+      if (!r || !e) {
+        if (!failure) failure = make_error("shard {} of {}: {}", i, k, !r ? r.message() : e.message());
+        continue;
+      }
+      results.push_back(std::move(*r));
+      extras.push_back(std::move(*e));
+      const json& ks = doc.at("keys");
+      keys.requested += ks.at(0).get<std::uint64_t>();
+      keys.derived_by_workers += ks.at(1).get<std::uint64_t>();
+      keys.ready += ks.at(2).get<std::uint64_t>();
+      keys.waited += ks.at(3).get<std::uint64_t>();
+      keys.derived_inline += ks.at(4).get<std::uint64_t>();
+      if (options.key_cache && doc.contains("cache")) {
+        const json& c = doc.at("cache");
+        options.key_cache->absorb({c.at(0).get<std::uint64_t>(), c.at(1).get<std::uint64_t>(),
+                                   c.at(2).get<std::uint64_t>(), c.at(3).get<std::uint64_t>()},
+                                  doc.value("cache_problems", std::vector<std::string>{}));
+      }
+      if (i == 0 && options.wall_times) {
+        const json& w = doc.at("wall");
+        options.wall_times->prepare = w.at("prepare").get<double>();
+        for (const json& j : w.at("jobs")) options.wall_times->jobs.emplace_back(j.at(0).get<std::string>(), j.at(1).get<double>());
+      }
+    } catch (const json::exception& e) {
+      if (!failure) failure = make_error("shard {} of {}: bad results: {}", i, k, e.what());
+    }
+  }
+  if (failure) return *failure;
+  if (options.key_stats) *options.key_stats = keys;
+  const auto writing = std::chrono::steady_clock::now();
+  auto merged = merge_shard_results(std::move(results));
+  if (!merged) return merged.error();
+  if (Status st = write_run_files(options.out, scenario.report, *merged, merge_run_extras(std::move(extras))); !st)
+    return st.error();
+  if (options.wall_times) {
+    options.wall_times->simulate = simulated;
+    options.wall_times->write = seconds_since(writing);
+  }
+  return merged;
+}
+
+}  // namespace mitmlab
