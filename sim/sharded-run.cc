@@ -1,6 +1,7 @@
 #include "sim/sharded-run.h"
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -149,6 +151,66 @@ std::filesystem::path outcome_file(const std::filesystem::path& out, std::size_t
   std::_Exit(os && outcome ? 0 : 1);
 }
 
+// What a shard left in its hand-over file, decoded.
+struct HandOver {
+  bool read = false;                 // the file existed and was CBOR
+  std::optional<std::string> error;  // the shard's own failure, or what was wrong with its file
+  RunResults results;
+  RunExtras extras;
+  RunWallTimes wall;
+  KeyPrefetchCounters keys;
+  std::optional<KeyCacheCounters> cache;
+  std::vector<std::string> cache_problems;
+};
+
+// Reads and removes the file. Run on a thread as soon as the shard has ended, while the
+// others still simulate.
+HandOver take_hand_over(const std::filesystem::path& file) {
+  HandOver h;
+  std::error_code ec;
+  std::vector<std::uint8_t> bytes(std::filesystem::file_size(file, ec));
+  if (ec) return h;
+  std::ifstream(file, std::ios::binary).read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  std::filesystem::remove(file, ec);
+  json doc;
+  try {
+    doc = json::from_cbor(bytes);
+  } catch (const json::exception&) {
+    return h;
+  }
+  bytes = {};
+  h.read = true;
+  try {
+    if (doc.contains("error")) {
+      h.error = doc.at("error").get<std::string>();
+      return h;
+    }
+    auto r = decode_run_results(doc.at("results").get_binary());
+    auto e = decode_run_extras(doc.at("extras").get_binary());
+    if (!r || !e) {
+      h.error = !r ? r.message() : e.message();
+      return h;
+    }
+    h.results = std::move(*r);
+    h.extras = std::move(*e);
+    const json& ks = doc.at("keys");
+    h.keys = {ks.at(0).get<std::uint64_t>(), ks.at(1).get<std::uint64_t>(), ks.at(2).get<std::uint64_t>(),
+              ks.at(3).get<std::uint64_t>(), ks.at(4).get<std::uint64_t>()};
+    if (doc.contains("cache")) {
+      const json& c = doc.at("cache");
+      h.cache = KeyCacheCounters{c.at(0).get<std::uint64_t>(), c.at(1).get<std::uint64_t>(),
+                                 c.at(2).get<std::uint64_t>(), c.at(3).get<std::uint64_t>()};
+      h.cache_problems = doc.value("cache_problems", std::vector<std::string>{});
+    }
+    const json& w = doc.at("wall");
+    h.wall.prepare = w.at("prepare").get<double>();
+    for (const json& j : w.at("jobs")) h.wall.jobs.emplace_back(j.at(0).get<std::string>(), j.at(1).get<double>());
+  } catch (const json::exception& e) {
+    h.error = fmt::format("bad hand-over file: {}", e.what());
+  }
+  return h;
+}
+
 // The parent's side of the verdict exchange.
 class VerdictRelay {
  public:
@@ -264,7 +326,14 @@ Result<RunResults> run_sharded(const Scenario& scenario, const RunOptions& optio
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0)
       return make_error("run: cannot make a channel for shard {}: {}", i, std::strerror(errno));
     const pid_t pid = ::fork();
-    if (pid < 0) return make_error("run: cannot start shard {}: {}", i, std::strerror(errno));
+    if (pid < 0) {
+      const std::string why = std::strerror(errno);
+      for (std::size_t j = 0; j < i; ++j) {
+        ::kill(pids[j], SIGTERM);
+        ::waitpid(pids[j], nullptr, 0);
+      }
+      return make_error("run: cannot start shard {}: {}", i, why);
+    }
     if (pid == 0) {
       ::close(pair[0]);
       for (std::size_t j = 0; j < i; ++j) ::close(fds[j]);
@@ -276,6 +345,7 @@ Result<RunResults> run_sharded(const Scenario& scenario, const RunOptions& optio
   }
 
   VerdictRelay relay(k);
+  std::vector<std::future<HandOver>> hand_overs(k);
   std::optional<Error> failure;
   std::vector<bool> open(k, true);
   while (std::find(open.begin(), open.end(), true) != open.end()) {
@@ -302,6 +372,7 @@ Result<RunResults> run_sharded(const Scenario& scenario, const RunOptions& optio
       if (!message && !failure) failure = message.error();
       open[i] = false;
       relay.closed(i, fds);
+      hand_overs[i] = std::async(std::launch::async, take_hand_over, outcome_file(options.out, i));
     }
   }
   for (int fd : fds) ::close(fd);
@@ -313,52 +384,30 @@ Result<RunResults> run_sharded(const Scenario& scenario, const RunOptions& optio
   std::vector<RunExtras> extras;
   KeyPrefetchCounters keys;
   for (std::size_t i = 0; i < k; ++i) {
-    const std::filesystem::path file = outcome_file(options.out, i);
-    std::error_code ec;
-    std::vector<std::uint8_t> bytes(std::filesystem::file_size(file, ec));
-    if (ec) bytes.clear();
-    std::ifstream(file, std::ios::binary).read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    std::filesystem::remove(file, ec);
-    json doc;
-    try {
-      doc = json::from_cbor(bytes);
-    } catch (const json::exception&) {
-      if (!failure)
-        failure = make_error("shard {} of {} ended without its results (exit status {})", i, k, status[i]);
+    HandOver h = hand_overs[i].valid() ? hand_overs[i].get() : take_hand_over(outcome_file(options.out, i));
+    if (failure) continue;
+    if (!h.read) {
+      failure = WIFSIGNALED(status[i]) ? make_error("shard {} of {} was killed by signal {} ({})", i, k,
+                                                    WTERMSIG(status[i]), strsignal(WTERMSIG(status[i])))
+                                       : make_error("shard {} of {} ended without its results (exit status {})", i,
+                                                    k, WEXITSTATUS(status[i]));
       continue;
     }
-    if (doc.contains("error")) {
-      if (!failure) failure = make_error("shard {} of {}: {}", i, k, doc.value("error", ""));
+    if (h.error) {
+      failure = make_error("shard {} of {}: {}", i, k, *h.error);
       continue;
     }
-    try {
-      auto r = decode_run_results(doc.at("results").get_binary());
-      auto e = decode_run_extras(doc.at("extras").get_binary());
-      if (!r || !e) {
-        if (!failure) failure = make_error("shard {} of {}: {}", i, k, !r ? r.message() : e.message());
-        continue;
-      }
-      results.push_back(std::move(*r));
-      extras.push_back(std::move(*e));
-      const json& ks = doc.at("keys");
-      keys.requested += ks.at(0).get<std::uint64_t>();
-      keys.derived_by_workers += ks.at(1).get<std::uint64_t>();
-      keys.ready += ks.at(2).get<std::uint64_t>();
-      keys.waited += ks.at(3).get<std::uint64_t>();
-      keys.derived_inline += ks.at(4).get<std::uint64_t>();
-      if (options.key_cache && doc.contains("cache")) {
-        const json& c = doc.at("cache");
-        options.key_cache->absorb({c.at(0).get<std::uint64_t>(), c.at(1).get<std::uint64_t>(),
-                                   c.at(2).get<std::uint64_t>(), c.at(3).get<std::uint64_t>()},
-                                  doc.value("cache_problems", std::vector<std::string>{}));
-      }
-      if (i == 0 && options.wall_times) {
-        const json& w = doc.at("wall");
-        options.wall_times->prepare = w.at("prepare").get<double>();
-        for (const json& j : w.at("jobs")) options.wall_times->jobs.emplace_back(j.at(0).get<std::string>(), j.at(1).get<double>());
-      }
-    } catch (const json::exception& e) {
-      if (!failure) failure = make_error("shard {} of {}: bad results: {}", i, k, e.what());
+    results.push_back(std::move(h.results));
+    extras.push_back(std::move(h.extras));
+    keys.requested += h.keys.requested;
+    keys.derived_by_workers += h.keys.derived_by_workers;
+    keys.ready += h.keys.ready;
+    keys.waited += h.keys.waited;
+    keys.derived_inline += h.keys.derived_inline;
+    if (options.key_cache && h.cache) options.key_cache->absorb(*h.cache, std::move(h.cache_problems));
+    if (i == 0 && options.wall_times) {
+      options.wall_times->prepare = h.wall.prepare;
+      options.wall_times->jobs = std::move(h.wall.jobs);
     }
   }
   if (failure) return *failure;

@@ -57,7 +57,8 @@ fs::path run(const fs::path& scenario, const std::string& name) {
 
 nlohmann::json job(const fs::path& out, const std::string& name) {
   std::ifstream in(out / "summary.json");
-  for (const auto& j : nlohmann::json::parse(in).at("jobs"))
+  const nlohmann::json summary = nlohmann::json::parse(in);
+  for (const auto& j : summary.at("jobs"))
     if (j.at("name") == name) return j;
   BOOST_FAIL("no job " + name + " in " + (out / "summary.json").string());
   return {};
@@ -69,7 +70,7 @@ std::set<std::tuple<std::string, std::string, std::string, std::string>> verdict
   std::ifstream in(out / "scan.jsonl");
   for (std::string line; std::getline(in, line);) {
     auto j = nlohmann::json::parse(line);
-    v.emplace(j.at("job"), j.at("host"), j.at("sni"), j.at("verdict"));
+    v.emplace(j.at("job"), j.at("address"), j.at("sni"), j.at("verdict"));
   }
   return v;
 }
