@@ -94,7 +94,8 @@ void get(const json& j, T& v) {
         throw CodecError("integer out of range");
     } else {
       const std::int64_t x = j.get<std::int64_t>();
-      if (x < std::numeric_limits<T>::min() || x > std::numeric_limits<T>::max()) throw CodecError("integer out of range");
+      if (x < std::numeric_limits<T>::min() || x > std::numeric_limits<T>::max())
+        throw CodecError("integer out of range");
     }
   }
   v = j.get<T>();

@@ -153,7 +153,8 @@ Status Runner::Prepare() {
   auto world = BuildWorld(s_, world_options);
   if (!world) return world.error();
   world_ = std::move(*world);
-  if (options_.key_threads > 0) keys_->enqueue(plan_forged_leaf_keys(s_, *world_, *pki_, forgers_, shard_ ? &shard_->servers : nullptr));
+  if (options_.key_threads > 0)
+    keys_->enqueue(plan_forged_leaf_keys(s_, *world_, *pki_, forgers_, shard_ ? &shard_->servers : nullptr));
   if (options_.pcap) {
     std::error_code ec;
     std::filesystem::create_directories(options_.out / "pcap", ec);

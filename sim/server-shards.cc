@@ -6,7 +6,8 @@ namespace mitmlab {
 
 ServerShards::ServerShards(const Scenario& scenario, std::size_t index, std::size_t count)
     : index_(index), count_(std::max<std::size_t>(count, 1)) {
-  for (std::size_t i = index_; i < scenario.servers.size(); i += count_) owned_.insert(scenario.servers[i].address.value);
+  for (std::size_t i = index_; i < scenario.servers.size(); i += count_)
+    owned_.insert(scenario.servers[i].address.value);
 }
 
 std::vector<ScanHost> ServerShards::keep_own(std::vector<ScanHost> hosts) const {

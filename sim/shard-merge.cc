@@ -42,7 +42,8 @@ void merge_by_time(std::vector<std::pair<std::vector<T>*, std::vector<Timestamp>
 std::vector<HijackedFlow> merge_hijacks(std::vector<std::vector<HijackedFlow>*> parts) {
   std::vector<HijackedFlow> out;
   for (auto* p : parts) std::move(p->begin(), p->end(), std::back_inserter(out));
-  std::stable_sort(out.begin(), out.end(), [](const HijackedFlow& a, const HijackedFlow& b) { return a.time < b.time; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const HijackedFlow& a, const HijackedFlow& b) { return a.time < b.time; });
   return out;
 }
 

@@ -84,6 +84,12 @@ Result<std::optional<json>> receive_message(int fd) {
   }
 }
 
+// A verdict on the channel: [address, port, verdict].
+json verdict_json(const HostVerdict& v) { return json::array({v.address, v.port, static_cast<int>(v.verdict)}); }
+HostVerdict verdict_from_json(const json& v) {
+  return {v.at(0).get<std::string>(), v.at(1).get<std::uint16_t>(), static_cast<Verdict>(v.at(2).get<int>())};
+}
+
 std::filesystem::path outcome_file(const std::filesystem::path& out, std::size_t shard) {
   return out / fmt::format(".shard-{}.cbor", shard);
 }
@@ -99,8 +105,10 @@ std::filesystem::path outcome_file(const std::filesystem::path& out, std::size_t
   ShardContext shard{servers, {}, {}};
   shard.publish = [fd](const std::string& job, const std::vector<TimedVerdict>& verdicts) {
     json list = json::array();
-    for (const TimedVerdict& v : verdicts)
-      list.push_back({v.verdict.address, v.verdict.port, static_cast<int>(v.verdict.verdict), v.time.count()});
+    for (const TimedVerdict& v : verdicts) {
+      list.push_back(verdict_json(v.verdict));
+      list.back().push_back(v.time.count());
+    }
     (void)send_message(fd, {{"type", "publish"}, {"job", job}, {"verdicts", std::move(list)}});
   };
   shard.gather = [fd](const std::string& job) -> Result<std::vector<HostVerdict>> {
@@ -112,8 +120,7 @@ std::filesystem::path outcome_file(const std::filesystem::path& out, std::size_t
     if (m.value("type", "") == "error") return make_error("{}", m.value("message", "unknown error"));
     std::vector<HostVerdict> out;
     try {
-      for (const json& v : m.at("verdicts"))
-        out.push_back({v.at(0).get<std::string>(), v.at(1).get<std::uint16_t>(), static_cast<Verdict>(v.at(2).get<int>())});
+      for (const json& v : m.at("verdicts")) out.push_back(verdict_from_json(v));
     } catch (const json::exception& e) {
       return make_error("shard channel: bad verdicts: {}", e.what());
     }
@@ -170,7 +177,8 @@ HandOver take_hand_over(const std::filesystem::path& file) {
   std::error_code ec;
   std::vector<std::uint8_t> bytes(std::filesystem::file_size(file, ec));
   if (ec) return h;
-  std::ifstream(file, std::ios::binary).read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  std::ifstream(file, std::ios::binary)
+      .read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   std::filesystem::remove(file, ec);
   json doc;
   try {
@@ -214,18 +222,17 @@ HandOver take_hand_over(const std::filesystem::path& file) {
 // The parent's side of the verdict exchange.
 class VerdictRelay {
  public:
-  explicit VerdictRelay(std::size_t shards) : shards_(shards), waiting_(shards) {}
+  // fds: each shard's end of its channel, by shard.
+  explicit VerdictRelay(const std::vector<int>& fds) : fds_(fds), shards_(fds.size()), waiting_(fds.size()) {}
 
-  Status handle(std::size_t shard, const json& m, const std::vector<int>& fds) {
+  Status handle(std::size_t shard, const json& m) {
     try {
       const std::string type = m.at("type").get<std::string>();
       const std::string job = m.at("job").get<std::string>();
       if (type == "publish") {
         std::vector<Entry>& list = jobs_[job].published[shard];
         for (const json& v : m.at("verdicts"))
-          list.push_back({v.at(3).get<std::int64_t>(), shard, list.size(),
-                          {v.at(0).get<std::string>(), v.at(1).get<std::uint16_t>(),
-                           static_cast<Verdict>(v.at(2).get<int>())}});
+          list.push_back({v.at(3).get<std::int64_t>(), shard, list.size(), verdict_from_json(v)});
       } else if (type == "gather") {
         waiting_[shard] = job;
       } else {
@@ -234,13 +241,13 @@ class VerdictRelay {
     } catch (const json::exception& e) {
       return make_error("shard {}: bad message: {}", shard, e.what());
     }
-    answer(fds);
+    answer();
     return Ok{};
   }
 
-  void closed(std::size_t shard, const std::vector<int>& fds) {
+  void closed(std::size_t shard) {
     closed_.insert(shard);
-    answer(fds);
+    answer();
   }
 
  private:
@@ -251,29 +258,24 @@ class VerdictRelay {
   };
   struct Job {
     std::map<std::size_t, std::vector<Entry>> published;
+    std::optional<json> merged;  // once every shard has published: what each gatherer gets
   };
 
   // Answers every shard whose job all shards have published; tells the others why not, when
   // a shard that has not published has ended or every live shard is waiting.
-  void answer(const std::vector<int>& fds) {
+  void answer() {
     for (std::size_t s = 0; s < shards_; ++s) {
       if (!waiting_[s]) continue;
       Job& job = jobs_[*waiting_[s]];
       if (job.published.size() == shards_) {
-        std::vector<Entry> all;
-        for (const auto& [shard, list] : job.published) all.insert(all.end(), list.begin(), list.end());
-        std::stable_sort(all.begin(), all.end(), [](const Entry& a, const Entry& b) {
-          return std::tie(a.time_ns, a.shard, a.order) < std::tie(b.time_ns, b.shard, b.order);
-        });
-        json list = json::array();
-        for (const Entry& e : all) list.push_back({e.verdict.address, e.verdict.port, static_cast<int>(e.verdict.verdict)});
-        (void)send_message(fds[s], {{"type", "gathered"}, {"job", *waiting_[s]}, {"verdicts", std::move(list)}});
+        if (!job.merged) job.merged = merge(job);
+        (void)send_message(fds_[s], {{"type", "gathered"}, {"job", *waiting_[s]}, {"verdicts", *job.merged}});
         waiting_[s].reset();
         continue;
       }
       for (std::size_t other = 0; other < shards_; ++other)
         if (!job.published.contains(other) && closed_.contains(other)) {
-          fail(s, fds, fmt::format("shard {} ended without finishing job '{}'", other, *waiting_[s]));
+          fail(s, fmt::format("shard {} ended without finishing job '{}'", other, *waiting_[s]));
           break;
         }
     }
@@ -286,16 +288,29 @@ class VerdictRelay {
     if (any_waiting && all_waiting)
       for (std::size_t s = 0; s < shards_; ++s)
         if (waiting_[s])
-          fail(s, fds, fmt::format("the shards wait on each other: job '{}' needs a scan the others have not "
+          fail(s, fmt::format("the shards wait on each other: job '{}' needs a scan the others have not "
                                    "finished (put the follow-up job after its source scan, or use one shard)",
                                    *waiting_[s]));
   }
 
-  void fail(std::size_t s, const std::vector<int>& fds, const std::string& why) {
-    (void)send_message(fds[s], {{"type", "error"}, {"message", why}});
+  // Every shard's verdicts of the job, by completion time, then shard, then its own order.
+  static json merge(const Job& job) {
+    std::vector<Entry> all;
+    for (const auto& [shard, list] : job.published) all.insert(all.end(), list.begin(), list.end());
+    std::stable_sort(all.begin(), all.end(), [](const Entry& a, const Entry& b) {
+      return std::tie(a.time_ns, a.shard, a.order) < std::tie(b.time_ns, b.shard, b.order);
+    });
+    json list = json::array();
+    for (const Entry& e : all) list.push_back(verdict_json(e.verdict));
+    return list;
+  }
+
+  void fail(std::size_t s, const std::string& why) {
+    (void)send_message(fds_[s], {{"type", "error"}, {"message", why}});
     waiting_[s].reset();
   }
 
+  const std::vector<int>& fds_;
   std::size_t shards_;
   std::map<std::string, Job> jobs_;
   std::vector<std::optional<std::string>> waiting_;
@@ -344,7 +359,7 @@ Result<RunResults> run_sharded(const Scenario& scenario, const RunOptions& optio
     pids[i] = pid;
   }
 
-  VerdictRelay relay(k);
+  VerdictRelay relay(fds);
   std::vector<std::future<HandOver>> hand_overs(k);
   std::optional<Error> failure;
   std::vector<bool> open(k, true);
@@ -366,12 +381,12 @@ Result<RunResults> run_sharded(const Scenario& scenario, const RunOptions& optio
       const std::size_t i = which[p];
       auto message = receive_message(fds[i]);
       if (message && *message) {
-        if (Status st = relay.handle(i, **message, fds); !st && !failure) failure = st.error();
+        if (Status st = relay.handle(i, **message); !st && !failure) failure = st.error();
         continue;
       }
       if (!message && !failure) failure = message.error();
       open[i] = false;
-      relay.closed(i, fds);
+      relay.closed(i);
       hand_overs[i] = std::async(std::launch::async, take_hand_over, outcome_file(options.out, i));
     }
   }

@@ -145,7 +145,8 @@ BOOST_AUTO_TEST_CASE(fetch_and_fingerprint_run_once_in_their_servers_shard) {
 BOOST_AUTO_TEST_CASE(pcap_and_keylog_are_refused_with_a_reason) {
   const fs::path scenario = with_shards(kTwoBumps, 2, "two-bumps-pcap");
   for (const char* flag : {"--pcap", "--keylog"}) {
-    CommandRun r = run_mitmlab("run " + scenario.string() + " --quiet " + flag + " --out " + (kWork / "refused").string());
+    CommandRun r =
+        run_mitmlab("run " + scenario.string() + " --quiet " + flag + " --out " + (kWork / "refused").string());
     BOOST_TEST(r.status == 1);
     BOOST_TEST(r.output.find("\"shards\": 1") != std::string::npos, r.output);
   }
