@@ -48,6 +48,14 @@ std::string x509_to_pem(const X509* cert) {
   return std::string(data, static_cast<std::size_t>(n));
 }
 
+std::string certificate_der_to_pem(ByteView der) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio(bio.get(), PEM_STRING_X509, "", der.data(), static_cast<long>(der.size()));
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
 Bytes x509_sha256(const X509* cert) {
   Bytes der = x509_to_der(cert);
   Bytes out(SHA256_DIGEST_LENGTH);

@@ -71,6 +71,8 @@ Error openssl_error(const std::string& what);
 Bytes x509_to_der(const X509* cert);
 Result<X509Ptr> x509_from_der(ByteView der);
 std::string x509_to_pem(const X509* cert);
+// A certificate's DER as PEM without parsing it (the same text x509_to_pem gives for it).
+std::string certificate_der_to_pem(ByteView der);
 // SHA-256 of a certificate's DER encoding.
 Bytes x509_sha256(const X509* cert);
 

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
+#include <string_view>
 #include <tuple>
 
-#include <nlohmann/json.hpp>
+#include "sim/hand-over-encoding.h"
 
 namespace mitmlab {
 
@@ -34,42 +36,65 @@ RunExtras merge_run_extras(std::vector<RunExtras> shards) {
 
 namespace {
 
-nlohmann::json bump_lines_json(const std::vector<RunExtras::BumpLine>& lines) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& l : lines) a.push_back({l.bump, l.time_ns, l.line});
-  return a;
+constexpr std::string_view kFormat = "mitmlab-run-extras/2";
+
+void put_bump_lines(HandOverWriter& w, const std::vector<RunExtras::BumpLine>& lines) {
+  w.list(lines.size());
+  for (const auto& l : lines) {
+    w.unsigned_int(l.bump);
+    w.signed_int(l.time_ns);
+    w.text(l.line);
+  }
 }
 
-std::vector<RunExtras::BumpLine> bump_lines_from(const nlohmann::json& a) {
-  std::vector<RunExtras::BumpLine> out;
-  for (const auto& l : a.get_ref<const nlohmann::json::array_t&>())
-    out.push_back({l.at(0).get<std::size_t>(), l.at(1).get<std::int64_t>(), l.at(2).get<std::string>()});
+std::vector<RunExtras::BumpLine> get_bump_lines(HandOverReader& r) {
+  std::vector<RunExtras::BumpLine> out(r.list());
+  for (auto& l : out) {
+    l.bump = static_cast<std::size_t>(r.unsigned_int());
+    l.time_ns = r.signed_int();
+    l.line = r.text();
+  }
   return out;
 }
 
 }  // namespace
 
 Bytes encode_run_extras(const RunExtras& e) {
-  nlohmann::json paths = nlohmann::json::array();
-  for (const auto& p : e.path_lines) paths.push_back({p.vantage, p.server, p.line});
-  nlohmann::json doc = {{"servers", e.server_lines},
-                        {"paths", paths},
-                        {"decisions", bump_lines_json(e.decision_lines)},
-                        {"events", bump_lines_json(e.event_lines)}};
-  return nlohmann::json::to_cbor(doc);
+  HandOverWriter w;
+  w.text(kFormat);
+  w.list(e.server_lines.size());
+  for (const std::string& l : e.server_lines) w.text(l);
+  w.list(e.path_lines.size());
+  for (const auto& p : e.path_lines) {
+    w.text(p.vantage);
+    w.unsigned_int(p.server);
+    w.text(p.line);
+  }
+  put_bump_lines(w, e.decision_lines);
+  put_bump_lines(w, e.event_lines);
+  return w.take();
 }
 
 Result<RunExtras> decode_run_extras(ByteView bytes) {
+  HandOverReader r(bytes);
   try {
-    const nlohmann::json doc = nlohmann::json::from_cbor(bytes.begin(), bytes.end());
+    if (r.text() != kFormat) return make_error("run extras: not a {} encoding", kFormat);
     RunExtras e;
-    e.server_lines = doc.at("servers").get<std::vector<std::string>>();
-    for (const auto& p : doc.at("paths").get_ref<const nlohmann::json::array_t&>())
-      e.path_lines.push_back({p.at(0).get<std::string>(), p.at(1).get<std::uint32_t>(), p.at(2).get<std::string>()});
-    e.decision_lines = bump_lines_from(doc.at("decisions"));
-    e.event_lines = bump_lines_from(doc.at("events"));
+    e.server_lines.resize(r.list());
+    for (std::string& l : e.server_lines) l = r.text();
+    e.path_lines.resize(r.list());
+    for (auto& p : e.path_lines) {
+      p.vantage = r.text();
+      const std::uint64_t server = r.unsigned_int();
+      if (server > std::numeric_limits<std::uint32_t>::max()) throw HandOverError("server index out of range");
+      p.server = static_cast<std::uint32_t>(server);
+      p.line = r.text();
+    }
+    e.decision_lines = get_bump_lines(r);
+    e.event_lines = get_bump_lines(r);
+    if (!r.at_end()) return make_error("run extras: bytes after the end");
     return e;
-  } catch (const nlohmann::json::exception& ex) {
+  } catch (const HandOverError& ex) {
     return make_error("run extras: not a valid encoding: {}", ex.what());
   }
 }

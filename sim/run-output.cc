@@ -99,11 +99,10 @@ Status CertificateArchive::write(const RunOutput& out) const {
   for (const auto& [sha, chain] : chains_) {
     std::string pem;
     for (const Bytes& der : chain) {
-      auto cert = x509_from_der(der);
-      if (!cert) continue;  // kept out of the PEM; the leaf parsed, so the file is not empty
-      if (const auto& s = summary_of(der))
-        pem += "# subject: " + s->subject + "\n# issuer:  " + s->issuer + "\n";
-      pem += x509_to_pem(cert->get());
+      const auto& s = summary_of(der);
+      if (!s) continue;  // kept out of the PEM; the leaf parsed, so the file is not empty
+      pem += "# subject: " + s->subject + "\n# issuer:  " + s->issuer + "\n";
+      pem += certificate_der_to_pem(der);
     }
     if (Status s = write_file(dir / (sha.substr(0, 16) + ".pem"), pem); !s) return s;
   }

@@ -5,27 +5,23 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "sim/hand-over-encoding.h"
 
 namespace mitmlab {
 namespace {
 
-using json = nlohmann::json;
-
-struct CodecError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using W = HandOverWriter;
+using R = HandOverReader;
 
 // Every struct's put/get, declared first so that the templates below find them.
 #define MITMLAB_CODEC_DECLARE(Type) \
-  json put(const Type& v);          \
-  void get(const json& j, Type& v);
+  void put(W& w, const Type& v);    \
+  void get(R& r, Type& v);
 MITMLAB_CODEC_DECLARE(ScanHost)
 MITMLAB_CODEC_DECLARE(Attribution)
 MITMLAB_CODEC_DECLARE(ScanRecord)
@@ -51,164 +47,147 @@ MITMLAB_CODEC_DECLARE(BumpResult)
 MITMLAB_CODEC_DECLARE(RunResults)
 #undef MITMLAB_CODEC_DECLARE
 template <typename T>
-json put(const std::optional<T>& v);
+void put(W& w, const std::optional<T>& v);
 template <typename T>
-void get(const json& j, std::optional<T>& v);
+void get(R& r, std::optional<T>& v);
 template <typename T>
-json put(const std::vector<T>& v);
+void put(W& w, const std::vector<T>& v);
 template <typename T>
-void get(const json& j, std::vector<T>& v);
+void get(R& r, std::vector<T>& v);
 template <typename T, std::size_t N>
-json put(const std::array<T, N>& v);
+void put(W& w, const std::array<T, N>& v);
 template <typename T, std::size_t N>
-void get(const json& j, std::array<T, N>& v);
+void get(R& r, std::array<T, N>& v);
 template <typename K, typename V>
-json put(const std::map<K, V>& v);
+void put(W& w, const std::map<K, V>& v);
 template <typename K, typename V>
-void get(const json& j, std::map<K, V>& v);
+void get(R& r, std::map<K, V>& v);
 
 // Scalars.
-json put(const std::string& v) { return v; }
-void get(const json& j, std::string& v) {
-  if (!j.is_string()) throw CodecError("expected a string");
-  v = j.get<std::string>();
-}
-json put(bool v) { return v; }
-void get(const json& j, bool& v) {
-  if (!j.is_boolean()) throw CodecError("expected a boolean");
-  v = j.get<bool>();
+void put(W& w, const std::string& v) { w.text(v); }
+void get(R& r, std::string& v) { v = r.text(); }
+void put(W& w, bool v) { w.boolean(v); }
+void get(R& r, bool& v) { v = r.boolean(); }
+template <typename T>
+  requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
+void put(W& w, T v) {
+  if constexpr (std::is_floating_point_v<T>) w.real(v);
+  else if constexpr (std::is_unsigned_v<T>) w.unsigned_int(v);
+  else w.signed_int(v);
 }
 template <typename T>
   requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
-json put(T v) {
-  return v;
-}
-template <typename T>
-  requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
-void get(const json& j, T& v) {
-  if (!j.is_number()) throw CodecError("expected a number");
-  if constexpr (std::is_integral_v<T>) {
-    if (!j.is_number_integer()) throw CodecError("expected an integer");
-    if constexpr (std::is_unsigned_v<T>) {
-      if (j.is_number_unsigned() ? j.get<std::uint64_t>() > std::numeric_limits<T>::max() : j.get<std::int64_t>() < 0)
-        throw CodecError("integer out of range");
-    } else {
-      const std::int64_t x = j.get<std::int64_t>();
-      if (x < std::numeric_limits<T>::min() || x > std::numeric_limits<T>::max())
-        throw CodecError("integer out of range");
-    }
+void get(R& r, T& v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    v = static_cast<T>(r.real());
+  } else if constexpr (std::is_unsigned_v<T>) {
+    const std::uint64_t x = r.unsigned_int();
+    if (x > std::numeric_limits<T>::max()) throw HandOverError("integer out of range");
+    v = static_cast<T>(x);
+  } else {
+    const std::int64_t x = r.signed_int();
+    if (x < std::numeric_limits<T>::min() || x > std::numeric_limits<T>::max())
+      throw HandOverError("integer out of range");
+    v = static_cast<T>(x);
   }
-  v = j.get<T>();
 }
 template <typename E>
   requires std::is_enum_v<E>
-json put(E v) {
-  return static_cast<std::int64_t>(v);
+void put(W& w, E v) {
+  w.signed_int(static_cast<std::int64_t>(v));
 }
 template <typename E>
   requires std::is_enum_v<E>
-void get(const json& j, E& v) {
-  std::int64_t n = 0;
-  get(j, n);
-  v = static_cast<E>(n);
+void get(R& r, E& v) {
+  v = static_cast<E>(r.signed_int());
 }
-json put(std::chrono::nanoseconds v) { return v.count(); }
-void get(const json& j, std::chrono::nanoseconds& v) {
-  std::int64_t n = 0;
-  get(j, n);
-  v = std::chrono::nanoseconds(n);
+void put(W& w, std::chrono::nanoseconds v) { w.signed_int(v.count()); }
+void get(R& r, std::chrono::nanoseconds& v) { v = std::chrono::nanoseconds(r.signed_int()); }
+void put(W& w, const std::chrono::sys_time<std::chrono::nanoseconds>& v) {
+  w.signed_int(v.time_since_epoch().count());
 }
-json put(const std::chrono::sys_time<std::chrono::nanoseconds>& v) { return v.time_since_epoch().count(); }
-void get(const json& j, std::chrono::sys_time<std::chrono::nanoseconds>& v) {
-  std::int64_t n = 0;
-  get(j, n);
-  v = std::chrono::sys_time<std::chrono::nanoseconds>(std::chrono::nanoseconds(n));
+void get(R& r, std::chrono::sys_time<std::chrono::nanoseconds>& v) {
+  v = std::chrono::sys_time<std::chrono::nanoseconds>(std::chrono::nanoseconds(r.signed_int()));
 }
-json put(Ipv4Address v) { return v.value; }
-void get(const json& j, Ipv4Address& v) {
+void put(W& w, Ipv4Address v) { w.unsigned_int(v.value); }
+void get(R& r, Ipv4Address& v) {
   std::uint32_t n = 0;
-  get(j, n);
+  get(r, n);
   v = Ipv4Address(n);
 }
-json put(const Bytes& v) { return json::binary(v); }
-void get(const json& j, Bytes& v) {
-  if (!j.is_binary()) throw CodecError("expected a byte string");
-  v = j.get_binary();
-}
+void put(W& w, const Bytes& v) { w.blob(v); }
+void get(R& r, Bytes& v) { v = r.blob(); }
 
 // Containers.
 template <typename T>
-json put(const std::optional<T>& v) {
-  return v ? json::array({put(*v)}) : json::array();
+void put(W& w, const std::optional<T>& v) {
+  w.list(v ? 1 : 0);
+  if (v) put(w, *v);
 }
 template <typename T>
-void get(const json& j, std::optional<T>& v) {
-  if (!j.is_array() || j.size() > 1) throw CodecError("expected an optional");
+void get(R& r, std::optional<T>& v) {
+  const std::size_t n = r.list();
+  if (n > 1) throw HandOverError("expected an optional, found a list of " + std::to_string(n));
   v.reset();
-  if (j.size() == 1) get(j[0], v.emplace());
+  if (n == 1) get(r, v.emplace());
 }
 template <typename T>
-json put(const std::vector<T>& v) {
-  json a = json::array();
-  for (const T& x : v) a.push_back(put(x));
-  return a;
+void put(W& w, const std::vector<T>& v) {
+  w.list(v.size());
+  for (const T& x : v) put(w, x);
 }
 template <typename T>
-void get(const json& j, std::vector<T>& v) {
-  if (!j.is_array()) throw CodecError("expected a list");
-  v.assign(j.size(), T{});
-  for (std::size_t i = 0; i < j.size(); ++i) get(j[i], v[i]);
+void get(R& r, std::vector<T>& v) {
+  v.assign(r.list(), T{});
+  for (T& x : v) get(r, x);
 }
 template <typename T, std::size_t N>
-json put(const std::array<T, N>& v) {
-  json a = json::array();
-  for (const T& x : v) a.push_back(put(x));
-  return a;
+void put(W& w, const std::array<T, N>& v) {
+  w.list(N);
+  for (const T& x : v) put(w, x);
 }
 template <typename T, std::size_t N>
-void get(const json& j, std::array<T, N>& v) {
-  if (!j.is_array() || j.size() != N) throw CodecError("expected a list of " + std::to_string(N));
-  for (std::size_t i = 0; i < N; ++i) get(j[i], v[i]);
+void get(R& r, std::array<T, N>& v) {
+  if (r.list() != N) throw HandOverError("expected a list of " + std::to_string(N));
+  for (T& x : v) get(r, x);
 }
 template <typename K, typename V>
-json put(const std::map<K, V>& v) {
-  json a = json::array();
-  for (const auto& [k, x] : v) a.push_back(json::array({put(k), put(x)}));
-  return a;
+void put(W& w, const std::map<K, V>& v) {
+  w.list(v.size());
+  for (const auto& [k, x] : v) {
+    put(w, k);
+    put(w, x);
+  }
 }
 template <typename K, typename V>
-void get(const json& j, std::map<K, V>& v) {
-  if (!j.is_array()) throw CodecError("expected a map");
+void get(R& r, std::map<K, V>& v) {
   v.clear();
-  for (const json& e : j) {
-    if (!e.is_array() || e.size() != 2) throw CodecError("expected a map entry");
+  for (std::size_t n = r.list(); n > 0; --n) {
     K k{};
-    get(e[0], k);
-    get(e[1], v[k]);
+    get(r, k);
+    get(r, v[k]);
   }
 }
 
-// Structs: their fields, in order, as one list.
+// Structs: their field count, then their fields in order.
 template <typename... F>
-json put_fields(const std::tuple<F...>& fields) {
-  json a = json::array();
-  std::apply([&](const auto&... f) { (a.push_back(put(f)), ...); }, fields);
-  return a;
+void put_fields(W& w, const std::tuple<F...>& fields) {
+  w.fields(sizeof...(F));
+  std::apply([&](const auto&... f) { (put(w, f), ...); }, fields);
 }
 template <typename... F>
-void get_fields(const json& j, std::tuple<F...> fields, const char* type) {
-  if (!j.is_array() || j.size() != sizeof...(F))
-    throw CodecError(std::string("expected ") + type + " (" + std::to_string(sizeof...(F)) + " fields)");
+void get_fields(R& r, std::tuple<F...> fields, const char* type) {
+  r.fields(sizeof...(F), type);
   std::size_t i = 0;
   try {
-    std::apply([&](auto&... f) { (get(j[i++], f), ...); }, fields);
-  } catch (const CodecError& e) {
-    throw CodecError(std::string(type) + " field " + std::to_string(i - 1) + ": " + e.what());
+    std::apply([&](auto&... f) { ((get(r, f), ++i), ...); }, fields);
+  } catch (const HandOverError& e) {
+    throw HandOverError(std::string(type) + " field " + std::to_string(i) + ": " + e.what());
   }
 }
-#define MITMLAB_CODEC(Type, ...)                                                   \
-  json put(const Type& v) { return put_fields(std::tie(__VA_ARGS__)); }            \
-  void get(const json& j, Type& v) { get_fields(j, std::tie(__VA_ARGS__), #Type); }
+#define MITMLAB_CODEC(Type, ...)                                                         \
+  void put(W& w, const Type& v) { put_fields(w, std::tie(__VA_ARGS__)); }                \
+  void get(R& r, Type& v) { get_fields(r, std::tie(__VA_ARGS__), #Type); }
 
 MITMLAB_CODEC(ScanHost, v.address, v.port)
 MITMLAB_CODEC(Attribution, v.authority, v.genuine, v.label, v.depth, v.field, v.name)
@@ -252,27 +231,33 @@ MITMLAB_CODEC(RunResults, v.scenario, v.description, v.seed, v.start, v.sim_seco
 static_assert(sizeof(EngineCounters) == (24 + kPassReasonCount) * sizeof(std::uint64_t),
               "an EngineCounters field was added: encode it above and sum it in sim/shard-merge.cc");
 
-// Tags the encoding, so that other CBOR is refused as such.
-constexpr std::string_view kFormat = "mitmlab-run-results/1";
+
+// Tags the encoding, so that other bytes are refused as such.
+constexpr std::string_view kFormat = "mitmlab-run-results/2";
 
 }  // namespace
 
 Bytes encode_run_results(const RunResults& results) {
-  return json::to_cbor(json::array({kFormat, put(results)}));
+  HandOverWriter w;
+  w.text(kFormat);
+  put(w, results);
+  return w.take();
 }
 
 Result<RunResults> decode_run_results(ByteView bytes) {
+  HandOverReader r(bytes);
   try {
-    const json doc = json::from_cbor(bytes.begin(), bytes.end());
-    if (!doc.is_array() || doc.size() != 2 || doc[0] != kFormat)
-      return make_error("run results: not a {} encoding", kFormat);
-    RunResults r;
-    get(doc[1], r);
-    return r;
-  } catch (const CodecError& e) {
+    if (r.text() != kFormat) return make_error("run results: not a {} encoding", kFormat);
+  } catch (const HandOverError&) {
+    return make_error("run results: not a {} encoding", kFormat);
+  }
+  try {
+    RunResults results;
+    get(r, results);
+    if (!r.at_end()) return make_error("run results: bytes after the end");
+    return results;
+  } catch (const HandOverError& e) {
     return make_error("run results: {}", e.what());
-  } catch (const json::exception& e) {
-    return make_error("run results: not a valid encoding: {}", e.what());
   }
 }
 

@@ -1,7 +1,7 @@
 // The hand-over format of a shard's RunResults (sim/sharded-run.h): every field, losslessly,
-// as CBOR (certificate chains as byte strings). Internal: both ends are the same binary, so
-// fields are positional arrays and enums their numbers. Not the user-facing JSON of the
-// result files (scan.jsonl etc.), which leaves fields out.
+// in the binary form of sim/hand-over-encoding.h (each repeated certificate once). Internal:
+// both ends are the same binary, so fields are positional and enums their numbers. Not the
+// user-facing JSON of the result files (scan.jsonl etc.), which leaves fields out.
 #pragma once
 
 #include "net/bytes.h"

@@ -1,6 +1,7 @@
 #include "sim/run-writer.h"
 
 #include <chrono>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -28,18 +29,28 @@ Status write_run_files(const std::filesystem::path& dir, const ReportSpec& repor
 
   // Lines are kept as text: a full run has a few hundred thousand of them, and a JSON
   // object costs several times its text.
+  // certs/ is built beside the lines (each is seconds of a full run's end, which nothing
+  // else overlaps); it reads the results, as the lines do, and writes only under certs/.
+  std::future<Status> archived = std::async(std::launch::async, [&r, &out] {
+    CertificateArchive certs;
+    for (const ScanJobResult& job : r.scans)
+      for (const ScanRecord& rec : job.records) {
+        nlohmann::json where = {{"job", job.name}, {"host", rec.address}, {"port", rec.port}};
+        certs.add(rec.control_chain, "original", where);
+        where["sni"] = rec.sni;
+        certs.add(rec.test_chain, "test", where);
+      }
+    for (const FetchJobResult& f : r.fetches)
+      certs.add(f.chain, "test", {{"job", f.name}, {"host", f.server_address.to_string()}, {"sni", f.sni}});
+    return certs.write(out);
+  });
   std::vector<std::string> scan_lines, trace_lines, fetch_lines, hello_lines, truth_lines, event_lines;
-  CertificateArchive certs;
   for (const ScanJobResult& job : r.scans)
     for (const ScanRecord& rec : job.records) {
       nlohmann::json line = to_json(rec);
       line["job"] = job.name;
       line["vantage"] = job.vantage;
       scan_lines.push_back(line.dump());
-      nlohmann::json where = {{"job", job.name}, {"host", rec.address}, {"port", rec.port}};
-      certs.add(rec.control_chain, "original", where);
-      where["sni"] = rec.sni;
-      certs.add(rec.test_chain, "test", where);
     }
   for (const TraceJobResult& job : r.traces)
     for (const TraceResult& t : job.results) {
@@ -48,10 +59,7 @@ Status write_run_files(const std::filesystem::path& dir, const ReportSpec& repor
       line["vantage"] = job.vantage;
       trace_lines.push_back(line.dump());
     }
-  for (const FetchJobResult& f : r.fetches) {
-    fetch_lines.push_back(to_json(f).dump());
-    certs.add(f.chain, "test", {{"job", f.name}, {"host", f.server_address.to_string()}, {"sni", f.sni}});
-  }
+  for (const FetchJobResult& f : r.fetches) fetch_lines.push_back(to_json(f).dump());
   for (const FingerprintJobResult& p : r.fingerprints)
     for (const ObservedClientHello& h : p.hellos)
       hello_lines.push_back(nlohmann::json{{"job", p.name},
@@ -78,8 +86,11 @@ Status write_run_files(const std::filesystem::path& dir, const ReportSpec& repor
   for (auto [name, lines] : {std::pair{"scan.jsonl", &scan_lines}, std::pair{"trace.jsonl", &trace_lines},
                              std::pair{"fetch.jsonl", &fetch_lines}, std::pair{"fingerprints.jsonl", &hello_lines},
                              std::pair{"ground_truth.jsonl", &truth_lines}, std::pair{"events.jsonl", &event_lines}})
-    if (Status st = out.write_jsonl(name, *lines); !st) return st;
-  return certs.write(out);
+    if (Status st = out.write_jsonl(name, *lines); !st) {
+      archived.wait();
+      return st;
+    }
+  return archived.get();
 }
 
 }  // namespace mitmlab

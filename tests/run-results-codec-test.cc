@@ -3,10 +3,10 @@
 #define BOOST_TEST_MODULE run_results_codec
 #include <boost/test/unit_test.hpp>
 
+#include <limits>
 #include <random>
 
-#include <nlohmann/json.hpp>
-
+#include "sim/hand-over-encoding.h"
 #include "sim/run-results-codec.h"
 #include "tests/support/run-results-sample.h"
 
@@ -61,14 +61,84 @@ BOOST_AUTO_TEST_CASE(bad_bytes_are_an_error_never_a_crash) {
     for (auto& b : noise) b = static_cast<std::uint8_t>(rng());
     BOOST_TEST(!decode_run_results(noise).ok());
   }
-  // Valid CBOR of another shape, and one field of the wrong type, say what they are.
-  const Bytes other = nlohmann::json::to_cbor(nlohmann::json{{"scenario", "s"}});
-  auto refused = decode_run_results(other);
+  // Bytes of another shape, and one field of the wrong kind, say what they are.
+  HandOverWriter other;
+  other.text("scenario");
+  auto refused = decode_run_results(other.take());
   BOOST_TEST_REQUIRE(!refused.ok());
-  BOOST_TEST(refused.message().find("not a mitmlab-run-results/1 encoding") != std::string::npos, refused.message());
-  nlohmann::json doc = nlohmann::json::from_cbor(good);
-  doc[1][0] = 5;  // the scenario name
-  auto wrong = decode_run_results(nlohmann::json::to_cbor(doc));
+  BOOST_TEST(refused.message().find("not a mitmlab-run-results/2 encoding") != std::string::npos, refused.message());
+  HandOverWriter wrong_kind;
+  wrong_kind.text("mitmlab-run-results/2");
+  wrong_kind.fields(11);
+  wrong_kind.unsigned_int(5);  // the scenario name
+  auto wrong = decode_run_results(wrong_kind.take());
   BOOST_TEST_REQUIRE(!wrong.ok());
-  BOOST_TEST(wrong.message().find("RunResults field 0: expected a string") != std::string::npos, wrong.message());
+  BOOST_TEST(wrong.message().find("RunResults field 0: expected a string, found an unsigned integer") !=
+                 std::string::npos,
+             wrong.message());
+  HandOverWriter short_struct;
+  short_struct.text("mitmlab-run-results/2");
+  short_struct.fields(3);
+  auto shape = decode_run_results(short_struct.take());
+  BOOST_TEST_REQUIRE(!shape.ok());
+  BOOST_TEST(shape.message().find("expected RunResults (11 fields), found 3 fields") != std::string::npos,
+             shape.message());
+  Bytes trailing = good;
+  trailing.push_back(1);
+  BOOST_TEST(!decode_run_results(trailing).ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_repeated_certificate_is_handed_over_once) {
+  RunResults r = test::run_results_sample(0);
+  const Bytes one = encode_run_results(r);
+  // The same chain again in another record: the encoding grows by far less than the chain.
+  ScanRecord copy = r.scans[0].records.at(1);
+  std::size_t chain_bytes = 0;
+  for (const Bytes& der : copy.test_chain) chain_bytes += der.size();
+  BOOST_TEST_REQUIRE(chain_bytes > 0u);
+  copy.test_chain.push_back(Bytes(4096, 0x5a));
+  r.scans[0].records.push_back(copy);
+  r.scans[0].records.push_back(copy);
+  r.scans[0].record_times.push_back(std::chrono::seconds(3));
+  r.scans[0].record_times.push_back(std::chrono::seconds(4));
+  const Bytes two = encode_run_results(r);
+  BOOST_TEST(two.size() < one.size() + 4096 + 2 * 1024, "grew from " << one.size() << " to " << two.size());
+  auto back = decode_run_results(two);
+  BOOST_TEST_REQUIRE(back.ok(), (back.ok() ? "" : back.message()));
+  BOOST_TEST((back->scans[0].records.back().test_chain == copy.test_chain));
+  BOOST_TEST((back->scans[0].records.at(back->scans[0].records.size() - 2).test_chain == copy.test_chain));
+}
+
+BOOST_AUTO_TEST_CASE(the_encoding_refuses_what_it_did_not_write) {
+  HandOverWriter w;
+  const Bytes x{1, 2, 3};
+  w.blob(x);
+  w.blob(x);
+  w.signed_int(std::numeric_limits<std::int64_t>::min());
+  w.signed_int(-5);
+  w.unsigned_int(std::numeric_limits<std::uint64_t>::max());
+  w.real(-0.25);
+  const Bytes b = w.take();
+  HandOverReader r(b);
+  BOOST_TEST((r.blob() == x));
+  BOOST_TEST((r.blob() == x));
+  BOOST_TEST(r.signed_int() == std::numeric_limits<std::int64_t>::min());
+  BOOST_TEST(r.signed_int() == -5);
+  BOOST_TEST(r.unsigned_int() == std::numeric_limits<std::uint64_t>::max());
+  BOOST_TEST(r.real() == -0.25);
+  BOOST_TEST(r.at_end());
+  // The reference alone, without the byte string it names (kind, length, 3 bytes before it).
+  HandOverReader orphan(ByteView(b).subspan(5, 2));
+  BOOST_CHECK_THROW(orphan.blob(), HandOverError);
+  // A list longer than the bytes left, a number of more than 64 bits, a wrong kind.
+  HandOverWriter lie;
+  lie.list(1000);
+  const Bytes lie_bytes = lie.take();
+  HandOverReader liar(lie_bytes);
+  BOOST_CHECK_THROW(liar.list(), HandOverError);
+  const Bytes too_long{1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};
+  HandOverReader big(too_long);
+  BOOST_CHECK_THROW(big.unsigned_int(), HandOverError);
+  HandOverReader kind(too_long);
+  BOOST_CHECK_THROW(kind.text(), HandOverError);
 }
