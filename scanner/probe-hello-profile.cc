@@ -1,4 +1,5 @@
 #include "scanner/probe-hello-profile.h"
+#include "net/certificate-reading-context.h"
 #include "net/key-log.h"
 
 namespace mitmlab {
@@ -22,7 +23,10 @@ Result<ProbeHelloProfile> probe_hello_profile(std::string_view name) {
 }
 
 Result<SslCtxPtr> make_probe_context(const ProbeHelloProfile& p) {
-  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  // Probes read thousands of certificates: in a library context that parses them faster.
+  auto library = certificate_reading_context();
+  if (!library) return library.error();
+  SslCtxPtr ctx(SSL_CTX_new_ex(*library, nullptr, TLS_client_method()));
   if (!ctx) return openssl_error("probe: SSL_CTX_new");
   attach_key_log(ctx.get());
   // First: the level filters which suites may be offered.

@@ -1,0 +1,141 @@
+// The probes' OpenSSL library context (net/certificate-reading-context.h): certificates read
+// in it carry the same keys, it offers no decoder beyond public keys, and a TLS client in
+// it sends and accepts exactly the bytes a client in the default context does.
+#define BOOST_TEST_MODULE certificate_reading_context
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <string_view>
+
+#include <openssl/decoder.h>
+#include <openssl/pem.h>
+
+#include "net/certificate-reading-context.h"
+#include "net/openssl.h"
+#include "net/seeded-random.h"
+#include "tests/support/test-pki.h"
+
+using namespace mitmlab;
+
+namespace {
+
+OSSL_LIB_CTX* reading() {
+  auto ctx = certificate_reading_context();
+  BOOST_TEST_REQUIRE(ctx.ok(), (ctx.ok() ? "" : ctx.message()));
+  return *ctx;
+}
+
+// The first certificate of tests/fixtures/certs/<name>, read in the default context.
+X509Ptr fixture(const std::string& name) {
+  BioPtr bio(BIO_new_file((std::string(MITMLAB_FIXTURES) + "/certs/" + name).c_str(), "r"));
+  if (!bio) return nullptr;
+  return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+X509Ptr parse_in(OSSL_LIB_CTX* ctx, const Bytes& der) {
+  X509Ptr x(X509_new_ex(ctx, nullptr));
+  X509* raw = x.get();
+  const unsigned char* p = der.data();
+  if (d2i_X509(&raw, &p, static_cast<long>(der.size())) == nullptr) return nullptr;
+  return x;
+}
+
+void shuttle(BIO* from, BIO* to, Bytes& record) {
+  char buf[4096];
+  int n;
+  while ((n = BIO_read(from, buf, sizeof buf)) > 0) {
+    record.insert(record.end(), buf, buf + n);
+    BIO_write(to, buf, n);
+  }
+}
+
+struct Transcript {
+  Bytes client_to_server, server_to_client, leaf_der;
+  bool done = false;
+};
+
+// A TLS 1.2 handshake in memory, seeded, with the client's SSL_CTX in `client_library`
+// (nullptr: the default context); the client checks the chain against the CA.
+Transcript seeded_handshake(OSSL_LIB_CTX* client_library) {
+  SeededRandomGuard guard(as_bytes("certificate-reading"));
+  test::TestCa ca = test::make_test_ca("Reading Test CA");
+  TlsCredentialsPtr leaf = test::make_test_leaf(ca, {"example.test"}, 3);
+  SslCtxPtr sctx(SSL_CTX_new(TLS_server_method()));
+  SSL_CTX_set_options(sctx.get(), SSL_OP_NO_TICKET);
+  SSL_CTX_use_certificate(sctx.get(), leaf->leaf.get());
+  SSL_CTX_use_PrivateKey(sctx.get(), leaf->key.get());
+  SslCtxPtr cctx(SSL_CTX_new_ex(client_library, nullptr, TLS_client_method()));
+  SSL_CTX_set_max_proto_version(cctx.get(), TLS1_2_VERSION);
+  X509StorePtr store = test::make_trust_store(ca);
+  X509_STORE_up_ref(store.get());
+  SSL_CTX_set_cert_store(cctx.get(), store.get());
+  SSL_CTX_set_verify(cctx.get(), SSL_VERIFY_PEER, nullptr);
+  SslPtr server(SSL_new(sctx.get()));
+  SslPtr client(SSL_new(cctx.get()));
+  BIO* c_in = BIO_new(BIO_s_mem());
+  BIO* c_out = BIO_new(BIO_s_mem());
+  BIO* s_in = BIO_new(BIO_s_mem());
+  BIO* s_out = BIO_new(BIO_s_mem());
+  SSL_set_bio(client.get(), c_in, c_out);
+  SSL_set_bio(server.get(), s_in, s_out);
+  SSL_set_tlsext_host_name(client.get(), "example.test");
+  SSL_set_connect_state(client.get());
+  SSL_set_accept_state(server.get());
+  Transcript t;
+  for (int round = 0; round < 20 && !t.done; ++round) {
+    const int c = SSL_do_handshake(client.get());
+    shuttle(c_out, s_in, t.client_to_server);
+    const int s = SSL_do_handshake(server.get());
+    shuttle(s_out, c_in, t.server_to_client);
+    t.done = c == 1 && s == 1;
+  }
+  if (X509Ptr peer{SSL_get1_peer_certificate(client.get())}) t.leaf_der = x509_to_der(peer.get());
+  return t;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(certificates_read_in_it_have_the_same_keys) {
+  OSSL_LIB_CTX* ctx = reading();
+  for (const char* name : {"sample-bank.pem", "sample-ecdsa.pem", "sample-ed25519.pem",
+                           "qaznet-trust-network-root.pem"}) {
+    X509Ptr usual = fixture(name);
+    BOOST_TEST_REQUIRE(usual != nullptr, name);
+    const Bytes der = x509_to_der(usual.get());
+    X509Ptr here = parse_in(ctx, der);
+    BOOST_TEST_REQUIRE(here != nullptr, name);
+    EVP_PKEY* key = X509_get0_pubkey(here.get());
+    BOOST_TEST_REQUIRE(key != nullptr, name);
+    BOOST_TEST(EVP_PKEY_eq(key, X509_get0_pubkey(usual.get())) == 1, name);
+    // The certificate's signature checks out with its issuer's key (self-signed root).
+    if (std::string_view(name) == "qaznet-trust-network-root.pem") BOOST_TEST(X509_verify(here.get(), key) == 1);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(it_offers_no_decoders_but_public_keys) {
+  OSSL_LIB_CTX* ctx = reading();
+  auto count = [](OSSL_LIB_CTX* lib, const char* structure, int selection) {
+    EVP_PKEY* out = nullptr;
+    OSSL_DECODER_CTX* d = OSSL_DECODER_CTX_new_for_pkey(&out, "DER", structure, "EC", selection, lib, nullptr);
+    const int n = d ? OSSL_DECODER_CTX_get_num_decoders(d) : 0;
+    OSSL_DECODER_CTX_free(d);
+    return n;
+  };
+  BOOST_TEST(count(ctx, "SubjectPublicKeyInfo", EVP_PKEY_PUBLIC_KEY) > 0);
+  BOOST_TEST(count(nullptr, "PrivateKeyInfo", EVP_PKEY_KEYPAIR) > 0);  // the default context has them
+  BOOST_TEST(count(ctx, "PrivateKeyInfo", EVP_PKEY_KEYPAIR) == 0);
+  BOOST_TEST(count(ctx, "type-specific", EVP_PKEY_KEYPAIR) == 0);
+  // The same context every time.
+  BOOST_TEST(reading() == ctx);
+}
+
+BOOST_AUTO_TEST_CASE(a_client_in_it_speaks_byte_for_byte_as_in_the_default_context) {
+  const Transcript usual = seeded_handshake(nullptr);
+  const Transcript here = seeded_handshake(reading());
+  BOOST_TEST_REQUIRE(usual.done);
+  BOOST_TEST_REQUIRE(here.done);  // the chain was read and verified in it
+  BOOST_TEST(here.client_to_server == usual.client_to_server);
+  BOOST_TEST(here.server_to_client == usual.server_to_client);
+  BOOST_TEST(here.leaf_der == usual.leaf_der);
+  BOOST_TEST(!here.leaf_der.empty());
+}
