@@ -13,12 +13,13 @@ namespace mitmlab {
 namespace {
 
 using LibCtxPtr = OpenSslPtr<OSSL_LIB_CTX, OSSL_LIB_CTX_free>;
+using ProviderPtr = OpenSslPtr<OSSL_PROVIDER, OSSL_PROVIDER_unload>;
 
 // The provider's state: the default provider, loaded in a library context of its own, and
 // the decoders passed on. Reached from OpenSSL's plain-function callbacks, hence static.
 struct Forwarded {
   LibCtxPtr inner;
-  OSSL_PROVIDER* provider = nullptr;  // owned by `inner`
+  ProviderPtr provider;  // loaded in `inner`, unloaded before it goes (members go in reverse)
   std::vector<OSSL_ALGORITHM> decoders;  // ends with an all-null entry, as OpenSSL expects
 };
 Forwarded& forwarded() {
@@ -47,11 +48,11 @@ const OSSL_ALGORITHM* query_operation(void*, int operation, int* no_cache) {
     *no_cache = 0;
     return f.decoders.data();
   }
-  return OSSL_PROVIDER_query_operation(f.provider, operation, no_cache);
+  return OSSL_PROVIDER_query_operation(f.provider.get(), operation, no_cache);
 }
 
 int get_capabilities(void*, const char* capability, OSSL_CALLBACK* callback, void* arg) {
-  return OSSL_PROVIDER_get_capabilities(forwarded().provider, capability, callback, arg);
+  return OSSL_PROVIDER_get_capabilities(forwarded().provider.get(), capability, callback, arg);
 }
 
 const OSSL_DISPATCH kDispatch[] = {
@@ -61,45 +62,52 @@ const OSSL_DISPATCH kDispatch[] = {
 
 int provider_init(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISPATCH** out, void** provctx) {
   // The algorithms are the default provider's and expect its context.
-  *provctx = OSSL_PROVIDER_get0_provider_ctx(forwarded().provider);
+  *provctx = OSSL_PROVIDER_get0_provider_ctx(forwarded().provider.get());
   *out = kDispatch;
   return 1;
 }
 
 constexpr const char* kProviderName = "mitmlab-certificate-reading";
 
-Result<LibCtxPtr> make_context() {
+// The outer context and its one provider, unloaded before the context is freed.
+struct ReadingContext {
+  LibCtxPtr ctx;
+  ProviderPtr provider;
+};
+
+Result<ReadingContext> make_context() {
   // OpenSSL's exit-time cleanup must be registered before the statics below are made, so
   // that they are destroyed first.
   if (OPENSSL_init_crypto(0, nullptr) != 1) return openssl_error("certificate reading context: OpenSSL init");
   Forwarded& f = forwarded();
   f.inner.reset(OSSL_LIB_CTX_new());
   if (!f.inner) return openssl_error("certificate reading context: OSSL_LIB_CTX_new");
-  f.provider = OSSL_PROVIDER_load(f.inner.get(), "default");
+  f.provider.reset(OSSL_PROVIDER_load(f.inner.get(), "default"));
   if (!f.provider) return openssl_error("certificate reading context: the default provider did not load");
   int no_cache = 0;
-  const OSSL_ALGORITHM* all = OSSL_PROVIDER_query_operation(f.provider, OSSL_OP_DECODER, &no_cache);
+  const OSSL_ALGORITHM* all = OSSL_PROVIDER_query_operation(f.provider.get(), OSSL_OP_DECODER, &no_cache);
   for (const OSSL_ALGORITHM* a = all; a && a->algorithm_names; ++a)
     if (reads_der_public_keys(a->property_definition)) f.decoders.push_back(*a);
   if (f.decoders.empty())
     return make_error("certificate reading context: the default provider has no DER SubjectPublicKeyInfo decoders");
   f.decoders.push_back({nullptr, nullptr, nullptr, nullptr});
 
-  LibCtxPtr ctx(OSSL_LIB_CTX_new());
-  if (!ctx) return openssl_error("certificate reading context: OSSL_LIB_CTX_new");
-  if (OSSL_PROVIDER_add_builtin(ctx.get(), kProviderName, &provider_init) != 1 ||
-      OSSL_PROVIDER_load(ctx.get(), kProviderName) == nullptr)
-    return openssl_error("certificate reading context: its provider did not load");
-  return ctx;
+  ReadingContext made;
+  made.ctx.reset(OSSL_LIB_CTX_new());
+  if (!made.ctx) return openssl_error("certificate reading context: OSSL_LIB_CTX_new");
+  if (OSSL_PROVIDER_add_builtin(made.ctx.get(), kProviderName, &provider_init) == 1)
+    made.provider.reset(OSSL_PROVIDER_load(made.ctx.get(), kProviderName));
+  if (!made.provider) return openssl_error("certificate reading context: its provider did not load");
+  return made;
 }
 
 }  // namespace
 
 Result<OSSL_LIB_CTX*> certificate_reading_context() {
   // Made once; destroyed at exit before OpenSSL's own cleanup (registered earlier).
-  static Result<LibCtxPtr> made = make_context();
+  static Result<ReadingContext> made = make_context();
   if (!made) return made.error();
-  return made->get();
+  return made->ctx.get();
 }
 
 }  // namespace mitmlab
