@@ -40,14 +40,6 @@ Result<X509Ptr> x509_from_der(ByteView der) {
   return cert;
 }
 
-std::string x509_to_pem(const X509* cert) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_X509(bio.get(), const_cast<X509*>(cert));
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(n));
-}
-
 std::string certificate_der_to_pem(ByteView der) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio(bio.get(), PEM_STRING_X509, "", der.data(), static_cast<long>(der.size()));
@@ -55,6 +47,8 @@ std::string certificate_der_to_pem(ByteView der) {
   long n = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<std::size_t>(n));
 }
+
+std::string x509_to_pem(const X509* cert) { return certificate_der_to_pem(x509_to_der(cert)); }
 
 Bytes x509_sha256(const X509* cert) {
   Bytes der = x509_to_der(cert);

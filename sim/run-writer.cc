@@ -27,8 +27,6 @@ Status write_run_files(const std::filesystem::path& dir, const ReportSpec& repor
   if (Status st = write_run_report(out, r, report); !st) return st;
   if (Status st = out.write_text("summary.txt", describe_run(r)); !st) return st;
 
-  // Lines are kept as text: a full run has a few hundred thousand of them, and a JSON
-  // object costs several times its text.
   // certs/ is built beside the lines (each is seconds of a full run's end, which nothing
   // else overlaps); it reads the results, as the lines do, and writes only under certs/.
   std::future<Status> archived = std::async(std::launch::async, [&r, &out] {
@@ -44,6 +42,8 @@ Status write_run_files(const std::filesystem::path& dir, const ReportSpec& repor
       certs.add(f.chain, "test", {{"job", f.name}, {"host", f.server_address.to_string()}, {"sni", f.sni}});
     return certs.write(out);
   });
+  // Lines are kept as text: a full run has a few hundred thousand of them, and a JSON
+  // object costs several times its text.
   std::vector<std::string> scan_lines, trace_lines, fetch_lines, hello_lines, truth_lines, event_lines;
   for (const ScanJobResult& job : r.scans)
     for (const ScanRecord& rec : job.records) {

@@ -13,6 +13,7 @@
 #include "net/certificate-reading-context.h"
 #include "net/openssl.h"
 #include "net/seeded-random.h"
+#include "tests/support/memory-handshake.h"
 #include "tests/support/test-pki.h"
 
 using namespace mitmlab;
@@ -40,15 +41,6 @@ X509Ptr parse_in(OSSL_LIB_CTX* ctx, const Bytes& der) {
   return x;
 }
 
-void shuttle(BIO* from, BIO* to, Bytes& record) {
-  char buf[4096];
-  int n;
-  while ((n = BIO_read(from, buf, sizeof buf)) > 0) {
-    record.insert(record.end(), buf, buf + n);
-    BIO_write(to, buf, n);
-  }
-}
-
 struct Transcript {
   Bytes client_to_server, server_to_client, leaf_der;
   bool done = false;
@@ -70,26 +62,9 @@ Transcript seeded_handshake(OSSL_LIB_CTX* client_library) {
   X509_STORE_up_ref(store.get());
   SSL_CTX_set_cert_store(cctx.get(), store.get());
   SSL_CTX_set_verify(cctx.get(), SSL_VERIFY_PEER, nullptr);
-  SslPtr server(SSL_new(sctx.get()));
-  SslPtr client(SSL_new(cctx.get()));
-  BIO* c_in = BIO_new(BIO_s_mem());
-  BIO* c_out = BIO_new(BIO_s_mem());
-  BIO* s_in = BIO_new(BIO_s_mem());
-  BIO* s_out = BIO_new(BIO_s_mem());
-  SSL_set_bio(client.get(), c_in, c_out);
-  SSL_set_bio(server.get(), s_in, s_out);
-  SSL_set_tlsext_host_name(client.get(), "example.test");
-  SSL_set_connect_state(client.get());
-  SSL_set_accept_state(server.get());
-  Transcript t;
-  for (int round = 0; round < 20 && !t.done; ++round) {
-    const int c = SSL_do_handshake(client.get());
-    shuttle(c_out, s_in, t.client_to_server);
-    const int s = SSL_do_handshake(server.get());
-    shuttle(s_out, c_in, t.server_to_client);
-    t.done = c == 1 && s == 1;
-  }
-  if (X509Ptr peer{SSL_get1_peer_certificate(client.get())}) t.leaf_der = x509_to_der(peer.get());
+  test::MemoryHandshake h = test::run_memory_handshake(cctx.get(), sctx.get(), "example.test");
+  Transcript t{std::move(h.client_to_server), std::move(h.server_to_client), {}, h.done};
+  if (X509Ptr peer{SSL_get1_peer_certificate(h.client.get())}) t.leaf_der = x509_to_der(peer.get());
   return t;
 }
 

@@ -6,6 +6,7 @@
 
 #include "net/openssl.h"
 #include "net/seeded-random.h"
+#include "tests/support/memory-handshake.h"
 #include "tests/support/test-pki.h"
 
 using namespace mitmlab;
@@ -18,16 +19,6 @@ struct Transcript {
   Bytes leaf_der;
   bool done = false;
 };
-
-// Moves everything pending in `from` (a memory BIO) into `to`, recording it.
-void shuttle(BIO* from, BIO* to, Bytes& record) {
-  char buf[4096];
-  int n;
-  while ((n = BIO_read(from, buf, sizeof buf)) > 0) {
-    record.insert(record.end(), buf, buf + n);
-    BIO_write(to, buf, n);
-  }
-}
 
 // One full TLS handshake plus a short exchange, in memory, with certificates made inside.
 Transcript handshake_in_memory(int max_version) {
@@ -46,39 +37,23 @@ Transcript handshake_in_memory(int max_version) {
   SSL_CTX_set_cert_store(cctx.get(), store.get());
   SSL_CTX_set_verify(cctx.get(), SSL_VERIFY_PEER, nullptr);
 
-  SslPtr server(SSL_new(sctx.get()));
-  SslPtr client(SSL_new(cctx.get()));
-  // Each SSL owns its two memory BIOs.
-  BIO* c_in = BIO_new(BIO_s_mem());
-  BIO* c_out = BIO_new(BIO_s_mem());
-  BIO* s_in = BIO_new(BIO_s_mem());
-  BIO* s_out = BIO_new(BIO_s_mem());
-  SSL_set_bio(client.get(), c_in, c_out);
-  SSL_set_bio(server.get(), s_in, s_out);
-  SSL_set_tlsext_host_name(client.get(), "example.test");
-  SSL_set_connect_state(client.get());
-  SSL_set_accept_state(server.get());
-
+  test::MemoryHandshake h = test::run_memory_handshake(cctx.get(), sctx.get(), "example.test");
   Transcript t;
-  for (int round = 0; round < 20 && !t.done; ++round) {
-    int c = SSL_do_handshake(client.get());
-    shuttle(c_out, s_in, t.client_to_server);
-    int s = SSL_do_handshake(server.get());
-    shuttle(s_out, c_in, t.server_to_client);
-    t.done = c == 1 && s == 1;
-  }
+  t.done = h.done;
   if (t.done) {
-    SSL_write(client.get(), "ping", 4);
-    shuttle(c_out, s_in, t.client_to_server);
+    SSL_write(h.client.get(), "ping", 4);
+    h.shuttle();
     char buf[16];
-    SSL_read(server.get(), buf, sizeof buf);
-    SSL_write(server.get(), "pong", 4);
-    shuttle(s_out, c_in, t.server_to_client);
-    SSL_read(client.get(), buf, sizeof buf);
-    shuttle(c_out, s_in, t.client_to_server);
-    X509Ptr peer(SSL_get1_peer_certificate(client.get()));
+    SSL_read(h.server.get(), buf, sizeof buf);
+    SSL_write(h.server.get(), "pong", 4);
+    h.shuttle();
+    SSL_read(h.client.get(), buf, sizeof buf);
+    h.shuttle();
+    X509Ptr peer(SSL_get1_peer_certificate(h.client.get()));
     if (peer) t.leaf_der = x509_to_der(peer.get());
   }
+  t.client_to_server = std::move(h.client_to_server);
+  t.server_to_client = std::move(h.server_to_client);
   return t;
 }
 
