@@ -5,6 +5,8 @@
 
 #include <openssl/core_dispatch.h>
 #include <openssl/crypto.h>
+#include <openssl/objects.h>
+#include <string>
 #include <openssl/provider.h>
 
 #include "net/openssl.h"
@@ -21,6 +23,7 @@ struct Forwarded {
   LibCtxPtr inner;
   ProviderPtr provider;  // loaded in `inner`, unloaded before it goes (members go in reverse)
   std::vector<OSSL_ALGORITHM> decoders;  // ends with an all-null entry, as OpenSSL expects
+  std::vector<OSSL_ALGORITHM> ciphers;   // the ones TLS uses; likewise null-terminated
 };
 Forwarded& forwarded() {
   static Forwarded f;
@@ -42,11 +45,38 @@ bool reads_der_public_keys(const char* properties) {
   return der && spki;
 }
 
+// The ciphers libssl fetches (by these NIDs' names, ssl/ssl_ciph.c), and AES-CTR for the
+// random generator. Each cipher the context offers is one more entry OpenSSL walks, with
+// every other method, each time it decodes a public key; the default provider has 124.
+bool used_by_tls(const char* names) {
+  static constexpr int kNids[] = {
+      NID_des_cbc, NID_des_ede3_cbc, NID_rc4, NID_rc2_cbc, NID_idea_cbc, NID_aes_128_cbc,
+      NID_aes_256_cbc, NID_camellia_128_cbc, NID_camellia_256_cbc, NID_gost89_cnt, NID_seed_cbc,
+      NID_aes_128_gcm, NID_aes_256_gcm, NID_aes_128_ccm, NID_aes_256_ccm, NID_gost89_cnt_12,
+      NID_chacha20_poly1305, NID_aria_128_gcm, NID_aria_256_gcm, NID_magma_ctr_acpkm,
+      NID_kuznyechik_ctr_acpkm, NID_aes_128_cbc_hmac_sha1, NID_aes_256_cbc_hmac_sha1,
+      NID_aes_128_cbc_hmac_sha256, NID_aes_256_cbc_hmac_sha256, NID_aes_128_ctr,
+      NID_aes_192_ctr, NID_aes_256_ctr};
+  std::string_view rest(names);
+  while (!rest.empty()) {
+    const std::size_t colon = rest.find(':');
+    const int nid = OBJ_txt2nid(std::string(rest.substr(0, colon)).c_str());
+    for (int wanted : kNids)
+      if (nid == wanted) return true;
+    rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+  }
+  return false;
+}
+
 const OSSL_ALGORITHM* query_operation(void*, int operation, int* no_cache) {
   Forwarded& f = forwarded();
   if (operation == OSSL_OP_DECODER) {
     *no_cache = 0;
     return f.decoders.data();
+  }
+  if (operation == OSSL_OP_CIPHER) {
+    *no_cache = 0;
+    return f.ciphers.data();
   }
   return OSSL_PROVIDER_query_operation(f.provider.get(), operation, no_cache);
 }
@@ -91,6 +121,12 @@ Result<ReadingContext> make_context() {
   if (f.decoders.empty())
     return make_error("certificate reading context: the default provider has no DER SubjectPublicKeyInfo decoders");
   f.decoders.push_back({nullptr, nullptr, nullptr, nullptr});
+  const OSSL_ALGORITHM* ciphers =
+      OSSL_PROVIDER_query_operation(f.provider.get(), OSSL_OP_CIPHER, &no_cache);
+  for (const OSSL_ALGORITHM* a = ciphers; a && a->algorithm_names; ++a)
+    if (used_by_tls(a->algorithm_names)) f.ciphers.push_back(*a);
+  if (f.ciphers.empty()) return make_error("certificate reading context: the default provider has no TLS ciphers");
+  f.ciphers.push_back({nullptr, nullptr, nullptr, nullptr});
 
   ReadingContext made;
   made.ctx.reset(OSSL_LIB_CTX_new());

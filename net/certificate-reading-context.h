@@ -3,11 +3,12 @@
 //
 // Why: OpenSSL 3.0 decodes each certificate's public key by assembling a decoder chain from
 // every decoder its library context offers (the default provider has ~40: private keys,
-// PEM, MSBLOB, PVK, ...), anew for every certificate. In a full scenario run that was half
-// of each probe's certificate parsing. This context's only provider hands out everything
-// of the default provider (ciphers, key exchange, signatures, key managers, the TLS group
-// capabilities) except decoders, of which it offers the ones a certificate's key needs: DER
-// SubjectPublicKeyInfo. Same handshakes, same bytes: randomness still comes from OpenSSL's
+// PEM, MSBLOB, PVK, ...), walking every method the context has fetched, anew for every
+// certificate. In a full scenario run that was half of each probe's certificate parsing.
+// This context's only provider hands out everything of the default provider (key exchange,
+// signatures, key managers, digests, the TLS group capabilities) except decoders, of which
+// it offers the ones a certificate's key needs (DER SubjectPublicKeyInfo), and ciphers, of
+// which it offers the ones libssl can use (the default provider's other ~100 are not). Same handshakes, same bytes: randomness still comes from OpenSSL's
 // RAND (net/seeded-random.h's method applies to every library context).
 #pragma once
 

@@ -1,6 +1,7 @@
 // The probes' OpenSSL library context (net/certificate-reading-context.h): certificates read
-// in it carry the same keys, it offers no decoder beyond public keys, and a TLS client in
-// it sends and accepts exactly the bytes a client in the default context does.
+// in it carry the same keys, it offers no decoder beyond public keys and no cipher beyond
+// TLS's, a TLS client or server in it has every suite it has in the default context, and a
+// client in it sends and accepts exactly the bytes a client in the default context does.
 #define BOOST_TEST_MODULE certificate_reading_context
 #include <boost/test/unit_test.hpp>
 
@@ -113,4 +114,35 @@ BOOST_AUTO_TEST_CASE(a_client_in_it_speaks_byte_for_byte_as_in_the_default_conte
   BOOST_TEST(here.server_to_client == usual.server_to_client);
   BOOST_TEST(here.leaf_der == usual.leaf_der);
   BOOST_TEST(!here.leaf_der.empty());
+}
+
+BOOST_AUTO_TEST_CASE(tls_loses_no_suite_in_it) {
+  auto suites = [](OSSL_LIB_CTX* lib, const SSL_METHOD* method) {
+    std::vector<std::string> names;
+    SslCtxPtr ctx(SSL_CTX_new_ex(lib, nullptr, method));
+    BOOST_TEST_REQUIRE(ctx);
+    BOOST_TEST_REQUIRE(SSL_CTX_set_cipher_list(ctx.get(), "ALL:COMPLEMENTOFALL:@SECLEVEL=0") == 1);
+    STACK_OF(SSL_CIPHER)* list = SSL_CTX_get_ciphers(ctx.get());
+    for (int i = 0; i < sk_SSL_CIPHER_num(list); ++i)
+      names.emplace_back(SSL_CIPHER_get_name(sk_SSL_CIPHER_value(list, i)));
+    return names;
+  };
+  for (const SSL_METHOD* method : {TLS_client_method(), TLS_server_method()}) {
+    const auto usual = suites(nullptr, method);
+    BOOST_TEST(usual.size() > 100u);  // CBC, GCM, CCM, ChaCha20, Camellia, ARIA, SEED, ...
+    BOOST_TEST(suites(reading(), method) == usual, boost::test_tools::per_element());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(it_offers_the_ciphers_tls_uses_and_no_others) {
+  auto fetchable = [](const char* name) {
+    EVP_CIPHER* c = EVP_CIPHER_fetch(reading(), name, nullptr);
+    EVP_CIPHER_free(c);
+    return c != nullptr;
+  };
+  for (const char* name : {"AES-128-GCM", "AES-256-CBC", "ChaCha20-Poly1305", "AES-256-CTR",
+                           "AES-128-CBC-HMAC-SHA256", "CAMELLIA-256-CBC"})
+    BOOST_TEST(fetchable(name), name);
+  for (const char* name : {"AES-128-XTS", "AES-256-OCB", "AES-128-ECB", "ChaCha20"})
+    BOOST_TEST(!fetchable(name), name);
 }
