@@ -56,7 +56,9 @@ void Scan::fill(Timestamp now) {
     std::size_t j = queue_.front();
     queue_.pop_front();
     Job& job = jobs_[j];
-    TlsProbeOptions options{sni_of(job), config_.timeout, config_.stop};
+    // The control is there for the server's own chain, so it stops at the certificate.
+    TlsProbeOptions options{sni_of(job), config_.timeout,
+                            job.test ? config_.stop : ProbeStop::certificate};
     auto probe = TlsProbe::create(context_, options, now);
     ++job.attempts;
     ++counters_.probes_started;

@@ -10,7 +10,9 @@
 //   done() once every record has been emitted.
 //
 // Per host, the control and every test SNI are separate probes on fresh connections (as
-// zgrab2 did). A probe that ends without the server's chain (reset, timeout, refused,
+// zgrab2 did). Test probes go as far as `stop` says; the control, whose only use is the
+// server's own chain, always stops at the certificate (half the server's work, and a
+// full handshake would tell the verdict nothing more). A probe that ends without the server's chain (reset, timeout, refused,
 // alert, ...) is retried up to `retries` more times before the verdict, so one lost
 // connection to a flaky server is not reported as censorship. Retries go to the back of the
 // queue (by then other hosts' probes have run: a natural spacing). Each host's records are
@@ -56,7 +58,7 @@ struct ScanConfig {
   Duration timeout = std::chrono::seconds(10);  // per probe: connect + handshake
   unsigned retries = 2;                         // extra attempts for a probe without a chain
   std::size_t concurrency = 100;                // connections open at once, at most
-  ProbeStop stop = ProbeStop::finished;
+  ProbeStop stop = ProbeStop::finished;        // the test probes'; the control's: certificate
   std::shared_ptr<const TrustStore> trust;  // required
   std::time_t at = 0;                       // calendar time for validation, required
 };

@@ -78,6 +78,8 @@ Result<std::unique_ptr<TlsProbe>> TlsProbe::create(std::shared_ptr<ProbeContext>
   auto probe = std::make_unique<TlsProbe>(Key{}, std::move(context), options, now);
   if (!probe->ssl_) return openssl_error("TlsProbe: SSL_new");
   if (!probe->in_ || !probe->out_) return openssl_error("TlsProbe: BIO_new");
+  // The chain callback can end a handshake only when verification is on; it still decides.
+  if (options.stop == ProbeStop::certificate) SSL_set_verify(probe->ssl_.get(), SSL_VERIFY_PEER, nullptr);
   if (!options.sni.empty() && SSL_set_tlsext_host_name(probe->ssl_.get(), options.sni.c_str()) != 1)
     return openssl_error("TlsProbe: SNI refused: " + options.sni);
   return probe;
@@ -108,7 +110,9 @@ TlsProbe::~TlsProbe() {
   if (ssl_) SSL_set_info_callback(ssl_.get(), nullptr);
 }
 
-// Replaces OpenSSL's verification: records the chain as sent and accepts it.
+// Replaces OpenSSL's verification: records the chain as sent and accepts it, or, when the
+// probe stops at the certificate, ends the handshake here, before OpenSSL reads on (the
+// ServerKeyExchange signature check and the key exchange are most of a client's work).
 int TlsProbe::on_certificate(X509_STORE_CTX* store_ctx, void*) {
   auto* ssl = static_cast<SSL*>(
       X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
@@ -128,6 +132,11 @@ int TlsProbe::on_certificate(X509_STORE_CTX* store_ctx, void*) {
     keep(leaf);
   }
   if (r.certificates.size() != r.chain.size()) r.certificates.clear();  // parsed_chain decodes
+  if (probe->options_.stop == ProbeStop::certificate && !r.chain.empty()) {
+    probe->stopped_at_certificate_ = true;
+    X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+  }
   return 1;
 }
 
@@ -211,16 +220,16 @@ void TlsProbe::drive(Timestamp now) {
     finish(now, ProbeOutcome::ok);
     return;
   }
-  int err = SSL_get_error(ssl_.get(), rc);
-  if (err == SSL_ERROR_WANT_READ) {
-    if (options_.stop == ProbeStop::certificate && !result_.chain.empty()) {
-      record_negotiated();
-      // Abandon the handshake: whatever OpenSSL queued after the Certificate is not sent.
-      (void)BIO_reset(out_);
-      finish(now, ProbeOutcome::ok);
-    }
+  if (stopped_at_certificate_) {
+    record_negotiated();
+    // Abandon the handshake: the alert OpenSSL queued for the refused chain is not sent.
+    (void)BIO_reset(out_);
+    ERR_clear_error();
+    finish(now, ProbeOutcome::ok);
     return;
   }
+  int err = SSL_get_error(ssl_.get(), rc);
+  if (err == SSL_ERROR_WANT_READ) return;
   record_negotiated();
   std::string message = drain_openssl_errors();
   if (peer_alert_ && peer_alert_fatal_) {
@@ -242,7 +251,9 @@ void TlsProbe::drive(Timestamp now) {
 }
 
 void TlsProbe::record_negotiated() {
+  // Before the Finished messages the suite is still the pending one.
   const SSL_CIPHER* c = SSL_get_current_cipher(ssl_.get());
+  if (!c) c = SSL_get_pending_cipher(ssl_.get());
   if (!c) return;
   result_.version = static_cast<std::uint16_t>(SSL_version(ssl_.get()));
   result_.suite = SSL_CIPHER_get_protocol_id(c);

@@ -24,6 +24,7 @@
 #include "net/openssl.h"
 #include "net/result.h"
 #include "scanner/probe-hello-profile.h"
+#include "scanner/probe-stop.h"
 
 namespace mitmlab {
 
@@ -39,11 +40,6 @@ enum class ProbeOutcome {
 std::string_view probe_outcome_name(ProbeOutcome outcome);
 std::ostream& operator<<(std::ostream& os, ProbeOutcome outcome);
 
-// Where a successful probe stops.
-enum class ProbeStop {
-  finished,     // complete the handshake (default)
-  certificate,  // stop once the server's Certificate is read (no key exchange: cheaper)
-};
 
 // Probe timings, measured from the times the transport passed in.
 struct ProbeTimings {
@@ -156,6 +152,7 @@ class TlsProbe {
   std::optional<std::uint8_t> peer_alert_;
   bool peer_alert_fatal_ = false;
   std::optional<std::uint8_t> sent_alert_;
+  bool stopped_at_certificate_ = false;  // on_certificate ended the handshake on purpose
   ProbeResult result_;
 };
 

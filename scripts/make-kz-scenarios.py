@@ -279,7 +279,8 @@ def build(scale, candidates_file, candidates_count):
                      "vantage": name, "hosts": {"groups": targets, "sample": 4}, "snis": snis})
     jobs += [
         {"name": "discovery", "kind": "scan", "at": "2019-07-21T14:00:00Z", "vantage": "kz-vps",
-         "hosts": {"from_job": "scan-kz", "verdict": "injected", "sample": 3}, "snis_file": candidates_file},
+         "hosts": {"from_job": "scan-kz", "verdict": "injected", "sample": 3}, "snis_file": candidates_file,
+         "stop_at": "certificate"},
         {"name": "trace-kz", "kind": "trace", "at": TRACE_START[scale], "vantage": "kz-vps",
          "hosts": {"from_job": "scan-kz", "verdict": "injected"}, "sni": "www.facebook.com", "control_sni": "",
          "mode": "raw"},

@@ -28,6 +28,7 @@ Result<std::unique_ptr<ScanJob>> ScanJob::create(const ScenarioJob& job, Ipv4Add
   config.timeout = spec.timeout;
   config.retries = spec.retries;
   config.concurrency = spec.concurrency;
+  config.stop = spec.stop;
   config.trust = std::move(trust);
   config.at = at;
   auto scan = Scan::create(std::move(config));

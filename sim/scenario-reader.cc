@@ -598,7 +598,7 @@ class Reader {
       j.kind = JobKind::scan;
       check_keys(v, at, {"name", "kind", "at", "vantage"},
                  {"hosts", "snis", "snis_file", "control_sni", "profile", "concurrency", "retries",
-                  "timeout"});
+                  "timeout", "stop_at"});
     } else if (kind_text == "trace") {
       j.kind = JobKind::trace;
       check_keys(
@@ -645,6 +645,12 @@ class Reader {
           scan.retries = static_cast<unsigned>(integer(v.at("retries"), at / "retries", 0, 100));
         if (v.contains("timeout"))
           scan.timeout = positive_duration(v.at("timeout"), at / "timeout");
+        if (v.contains("stop_at")) {
+          const std::string stop = text(v.at("stop_at"), at / "stop_at");
+          if (stop != "finished" && stop != "certificate")
+            expected(v.at("stop_at"), at / "stop_at", "\"finished\" or \"certificate\"");
+          scan.stop = stop == "certificate" ? ProbeStop::certificate : ProbeStop::finished;
+        }
         break;
       }
       case JobKind::trace: {

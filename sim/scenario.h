@@ -19,6 +19,7 @@
 
 #include "interceptor/engine-config.h"
 #include "net/clock.h"
+#include "scanner/probe-stop.h"
 #include "net/ipv4-address.h"
 #include "net/result.h"
 #include "sim/report-spec.h"
@@ -153,6 +154,7 @@ struct ScanJobSpec {
   std::size_t concurrency = 100;
   unsigned retries = 2;
   Duration timeout = std::chrono::seconds(10);
+  ProbeStop stop = ProbeStop::finished;  // "stop_at": finish each handshake or stop at the chain
 };
 
 struct TraceJobSpec {

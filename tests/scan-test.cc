@@ -37,6 +37,10 @@ class FakeNetwork {
   std::size_t open = 0;
   std::size_t max_open = 0;
   std::uint64_t connects = 0;
+  // Connections closed, by the SNI the server saw ("" for none), after a completed
+  // handshake on the server's side or before one.
+  std::map<std::string, int> finished_by_sni;
+  std::map<std::string, int> unfinished_by_sni;
 
   void run(Scan& scan, Timestamp& now) {
     scan.start(now);
@@ -111,6 +115,10 @@ class FakeNetwork {
         events_.push_back([id, out](Scan& s, Timestamp now) { s.on_bytes(now, id, out); });
     } else if (auto* close = std::get_if<CloseAction>(&action)) {
       BOOST_TEST_REQUIRE(conns_.count(close->conn) == 1u, "close of an unknown connection");
+      if (const Conn& conn = conns_.at(close->conn); conn.server) {
+        const std::string sni = conn.server->seen_sni().value_or("");
+        ++(conn.server->handshake_done() ? finished_by_sni : unfinished_by_sni)[sni];
+      }
       conns_.erase(close->conn);
       --open;
     }
@@ -266,21 +274,29 @@ BOOST_AUTO_TEST_CASE(concurrency_one_and_a_benign_control_name) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(stop_at_certificate_gives_the_same_verdicts) {
+// Either stop gives the same verdicts; the test probes go as far as told and the control
+// never further than the certificate.
+BOOST_AUTO_TEST_CASE(stop_at_certificate_gives_the_same_verdicts_and_the_control_always_stops) {
   const Pki& p = pki();
-  FakeNetwork net;
-  net.hosts["10.0.0.1"] = {server(served(p.bank), {{"facebook.com", served(*p.forged_bank)}})};
-  net.hosts["10.0.0.2"] = {server(served(p.bank), {{"facebook.com", served(p.social)}})};
-  auto c = config({"10.0.0.1", "10.0.0.2"}, {"facebook.com"});
-  c.stop = ProbeStop::certificate;
-  auto scan = Scan::create(c);
-  BOOST_TEST_REQUIRE(scan.ok());
-  Timestamp now = 0s;
-  net.run(**scan, now);
-  auto r = by_host_and_sni((*scan)->take_records());
-  BOOST_TEST(r.at({"10.0.0.1", "facebook.com"}).verdict == Verdict::injected);
-  BOOST_TEST(r.at({"10.0.0.2", "facebook.com"}).verdict == Verdict::ok);
-  BOOST_TEST(r.at({"10.0.0.1", "facebook.com"}).chain_length == 2u);
+  for (ProbeStop stop : {ProbeStop::finished, ProbeStop::certificate}) {
+    FakeNetwork net;
+    net.hosts["10.0.0.1"] = {server(served(p.bank), {{"facebook.com", served(*p.forged_bank)}})};
+    net.hosts["10.0.0.2"] = {server(served(p.bank), {{"facebook.com", served(p.social)}})};
+    auto c = config({"10.0.0.1", "10.0.0.2"}, {"facebook.com", "google.com"});
+    c.stop = stop;
+    auto scan = Scan::create(c);
+    BOOST_TEST_REQUIRE(scan.ok());
+    Timestamp now = 0s;
+    net.run(**scan, now);
+    auto r = by_host_and_sni((*scan)->take_records());
+    BOOST_TEST(r.at({"10.0.0.1", "facebook.com"}).verdict == Verdict::injected);
+    BOOST_TEST(r.at({"10.0.0.2", "facebook.com"}).verdict == Verdict::ok);
+    BOOST_TEST(r.at({"10.0.0.1", "facebook.com"}).chain_length == 2u);
+    BOOST_TEST(net.finished_by_sni[""] == 0);  // two controls, neither finished
+    BOOST_TEST(net.unfinished_by_sni[""] == 2);
+    const int finished_tests = net.finished_by_sni["facebook.com"] + net.finished_by_sni["google.com"];
+    BOOST_TEST(finished_tests == (stop == ProbeStop::finished ? 4 : 0));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(domain_discovery_reports_the_names_that_trigger) {

@@ -77,7 +77,7 @@ constexpr std::string_view kFull = R"json(
     {"name": "scan-us", "kind": "scan", "at": "2019-07-21T10:30:00Z", "vantage": "us-vps",
      "hosts": {"groups": ["kz"], "servers": ["bank.example.kz"], "sample": 5},
      "snis": ["www.facebook.com", "www.google.com"], "control_sni": "", "profile": "openssl-default",
-     "concurrency": 7, "retries": 0, "timeout": "3s"},
+     "concurrency": 7, "retries": 0, "timeout": "3s", "stop_at": "certificate"},
     {"name": "trace-us", "kind": "trace", "at": 3600, "vantage": "us-vps",
      "hosts": {"from_job": "scan-us", "verdict": "injected"},
      "sni": "www.facebook.com", "control_sni": "example.org", "mode": "socket", "max_ttl": 20,
@@ -253,6 +253,7 @@ BOOST_AUTO_TEST_CASE(full_example_values) {
   BOOST_TEST(scan.scan.concurrency == 7u);
   BOOST_TEST(scan.scan.retries == 0u);
   BOOST_TEST((scan.scan.timeout == Duration(3s)));
+  BOOST_TEST((scan.scan.stop == ProbeStop::certificate));
   const ScenarioJob& trace = s.jobs[1];
   BOOST_TEST((trace.kind == JobKind::trace));
   BOOST_TEST((trace.at == Duration(1h)));
@@ -407,6 +408,7 @@ BOOST_AUTO_TEST_CASE(minimal_fixture_and_defaults) {
   BOOST_TEST(s.jobs[0].scan.concurrency == 100u);
   BOOST_TEST(s.jobs[0].scan.retries == 2u);
   BOOST_TEST((s.jobs[0].scan.timeout == Duration(10s)));
+  BOOST_TEST((s.jobs[0].scan.stop == ProbeStop::finished));
   BOOST_TEST((s.end == Duration::zero()));
   BOOST_TEST(s.shards == 1u);
 }
@@ -533,6 +535,8 @@ BOOST_AUTO_TEST_CASE(broken_inputs_name_file_and_pointer) {
       {"no host source", set("/jobs/0/hosts", json::object()), "/jobs/0/hosts", "no hosts chosen"},
       {"bad trace mode", set("/jobs/1/mode", "udp"), "/jobs/1/mode", "\"raw\" or \"socket\""},
       {"bad profile", set("/jobs/0/profile", "chrome"), "/jobs/0/profile", "zgrab2-2019"},
+      {"bad stop_at", set("/jobs/0/stop_at", "server-hello"), "/jobs/0/stop_at",
+       "\"finished\" or \"certificate\""},
       {"fetch of a missing server", set("/jobs/2/server", "nope.example"), "/jobs/2/server",
        "no server named"},
       {"fingerprint of a missing server", set("/jobs/3/server", "kz-13.hosts.example.kz"),

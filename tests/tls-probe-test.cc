@@ -164,6 +164,51 @@ BOOST_AUTO_TEST_CASE(stop_at_certificate_ends_before_the_key_exchange) {
   BOOST_TEST(probe->take_output().empty());
 }
 
+// Flips the last byte (inside the signature) of the ServerKeyExchange in a TLS 1.2 flight.
+bool spoil_server_key_exchange(Bytes& flight) {
+  for (std::size_t r = 0; r + 5 <= flight.size();) {
+    const std::size_t length = (std::size_t{flight[r + 3]} << 8) | flight[r + 4];
+    if (flight[r] == 22)
+      for (std::size_t m = r + 5; m + 4 <= r + 5 + length;) {
+        const std::size_t body = (std::size_t{flight[m + 1]} << 16) |
+                                 (std::size_t{flight[m + 2]} << 8) | flight[m + 3];
+        if (flight[m] == 12 && m + 4 + body <= flight.size()) {
+          flight[m + 4 + body - 1] ^= 0x01;
+          return true;
+        }
+        m += 4 + body;
+      }
+    r += 5 + length;
+  }
+  return false;
+}
+
+BOOST_AUTO_TEST_CASE(stop_at_certificate_reads_nothing_after_the_certificate) {
+  // The chain is all a certificate-stop probe wants: a ServerKeyExchange whose signature
+  // does not verify is never looked at, where a full handshake fails on it.
+  for (ProbeStop stop : {ProbeStop::certificate, ProbeStop::finished}) {
+    Timestamp now{};
+    auto probe = make_probe({.sni = "facebook.com", .stop = stop}, now);
+    SniTestServer server(contexts(TLS1_2_VERSION));
+    probe->on_connected(now);
+    server.feed(probe->take_output());
+    Bytes flight = server.take_output();
+    BOOST_TEST_REQUIRE(spoil_server_key_exchange(flight));
+    now += 1ms;
+    probe->on_bytes(now, flight);
+    BOOST_TEST_REQUIRE(probe->done());
+    if (stop == ProbeStop::certificate) {
+      BOOST_TEST(probe->result().outcome == ProbeOutcome::ok);
+      BOOST_TEST(probe->result().chain.size() == 2u);
+      BOOST_TEST(probe->result().version == 0x0303);
+      BOOST_TEST(probe->result().alert_name.empty());
+      BOOST_TEST(probe->take_output().empty());  // not even the alert for the refused chain
+    } else {
+      BOOST_TEST(probe->result().outcome == ProbeOutcome::handshake_failure);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(openssl_default_profile_negotiates_tls13) {
   Timestamp now{};
   auto probe = make_probe({.sni = "facebook.com"}, now, probe_context("openssl-default"));
