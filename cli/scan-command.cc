@@ -138,7 +138,9 @@ void install(CLI::App& app, int& exit_code) {
   cmd->add_option("--trust", o->trust, "PEM bundle of trusted roots (default: the system's)");
   cmd->add_option("--at", o->at, "Validation time: now, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
   cmd->add_option("--profile", o->profile, "ClientHello profile: zgrab2-2019, openssl-default");
-  cmd->add_option("--stop-at", o->stop_at, "finished (default) or certificate");
+  cmd->add_option("--stop-at", o->stop_at,
+                  "how far the test handshakes go: finished (default) or certificate; the "
+                  "control always stops at the certificate");
   cmd->add_option("--discovery", o->discovery,
                   "Write {name: [hosts where injected]} as JSON (domain discovery)");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });

@@ -150,7 +150,8 @@ BOOST_FIXTURE_TEST_CASE(hundreds_of_probes_at_the_concurrency_limit_release_ever
   BOOST_TEST(driver->stats().max_open == 40u);
   BOOST_TEST(driver->stats().connects == 300u);
   BOOST_TEST(driver->stats().open == 0u);
-  BOOST_TEST(world->server->GetCounters().handshakes == 300u);
+  // Only the 150 tests complete a handshake: the controls stop at the server's certificate.
+  BOOST_TEST(world->server->GetCounters().handshakes == 150u);
   // Once TCP has finished with them (FIN exchange, TIME_WAIT), ns-3 holds none of the sockets.
   run(ns3::Seconds(30));
   ns3::ObjectVectorValue sockets;
