@@ -125,7 +125,8 @@ Result<ReadingContext> make_context() {
       OSSL_PROVIDER_query_operation(f.provider.get(), OSSL_OP_CIPHER, &no_cache);
   for (const OSSL_ALGORITHM* a = ciphers; a && a->algorithm_names; ++a)
     if (used_by_tls(a->algorithm_names)) f.ciphers.push_back(*a);
-  if (f.ciphers.empty()) return make_error("certificate reading context: the default provider has no TLS ciphers");
+  if (f.ciphers.empty())
+    return make_error("certificate reading context: the default provider has no TLS ciphers");
   f.ciphers.push_back({nullptr, nullptr, nullptr, nullptr});
 
   ReadingContext made;

@@ -8,8 +8,9 @@
 // This context's only provider hands out everything of the default provider (key exchange,
 // signatures, key managers, digests, the TLS group capabilities) except decoders, of which
 // it offers the ones a certificate's key needs (DER SubjectPublicKeyInfo), and ciphers, of
-// which it offers the ones libssl can use (the default provider's other ~100 are not). Same handshakes, same bytes: randomness still comes from OpenSSL's
-// RAND (net/seeded-random.h's method applies to every library context).
+// which it offers the ones libssl can use (the default provider's other ~100 are not).
+// Same handshakes, same bytes: randomness still comes from OpenSSL's RAND
+// (net/seeded-random.h's method applies to every library context).
 #pragma once
 
 #include <openssl/types.h>

@@ -12,9 +12,10 @@
 // Per host, the control and every test SNI are separate probes on fresh connections (as
 // zgrab2 did). Test probes go as far as `stop` says; the control, whose only use is the
 // server's own chain, always stops at the certificate (half the server's work, and a
-// full handshake would tell the verdict nothing more). A probe that ends without the server's chain (reset, timeout, refused,
-// alert, ...) is retried up to `retries` more times before the verdict, so one lost
-// connection to a flaky server is not reported as censorship. Retries go to the back of the
+// full handshake would tell the verdict nothing more). A probe that ends without the
+// server's chain (reset, timeout, refused, alert, ...) is retried up to `retries` more
+// times before the verdict, so one lost connection to a flaky server is not reported as
+// censorship. Retries go to the back of the
 // queue (by then other hosts' probes have run: a natural spacing). Each host's records are
 // emitted together once its control and all its tests are final. Connection ids are never
 // reused; a report about an unknown or already closed id is ignored. Every connection the

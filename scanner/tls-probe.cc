@@ -79,7 +79,8 @@ Result<std::unique_ptr<TlsProbe>> TlsProbe::create(std::shared_ptr<ProbeContext>
   if (!probe->ssl_) return openssl_error("TlsProbe: SSL_new");
   if (!probe->in_ || !probe->out_) return openssl_error("TlsProbe: BIO_new");
   // The chain callback can end a handshake only when verification is on; it still decides.
-  if (options.stop == ProbeStop::certificate) SSL_set_verify(probe->ssl_.get(), SSL_VERIFY_PEER, nullptr);
+  if (options.stop == ProbeStop::certificate)
+    SSL_set_verify(probe->ssl_.get(), SSL_VERIFY_PEER, nullptr);
   if (!options.sni.empty() && SSL_set_tlsext_host_name(probe->ssl_.get(), options.sni.c_str()) != 1)
     return openssl_error("TlsProbe: SNI refused: " + options.sni);
   return probe;

@@ -294,7 +294,8 @@ BOOST_AUTO_TEST_CASE(stop_at_certificate_gives_the_same_verdicts_and_the_control
     BOOST_TEST(r.at({"10.0.0.1", "facebook.com"}).chain_length == 2u);
     BOOST_TEST(net.finished_by_sni[""] == 0);  // two controls, neither finished
     BOOST_TEST(net.unfinished_by_sni[""] == 2);
-    const int finished_tests = net.finished_by_sni["facebook.com"] + net.finished_by_sni["google.com"];
+    const int finished_tests =
+        net.finished_by_sni["facebook.com"] + net.finished_by_sni["google.com"];
     BOOST_TEST(finished_tests == (stop == ProbeStop::finished ? 4 : 0));
   }
 }
