@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -67,8 +68,8 @@ int run(const Options& o) {
   if (!at) return fail(at.message());
   auto profile = probe_hello_profile(o.profile);
   if (!profile) return fail(profile.message());
-  if (o.stop_at != "finished" && o.stop_at != "certificate")
-    return fail("--stop-at: finished or certificate");
+  const std::optional<ProbeStop> stop = probe_stop_named(o.stop_at);
+  if (!stop) return fail("--stop-at: finished or certificate");
   if (!(o.timeout_s > 0)) return fail("--timeout must be positive");
 
   ScanConfig config;
@@ -79,7 +80,7 @@ int run(const Options& o) {
   config.timeout = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o.timeout_s));
   config.retries = o.retries;
   config.concurrency = o.concurrency;
-  config.stop = o.stop_at == "certificate" ? ProbeStop::certificate : ProbeStop::finished;
+  config.stop = *stop;
   config.trust = *trust;
   config.at = *at;
   auto scan = Scan::create(std::move(config));

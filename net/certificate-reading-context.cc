@@ -1,12 +1,12 @@
 #include "net/certificate-reading-context.h"
 
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include <openssl/core_dispatch.h>
 #include <openssl/crypto.h>
 #include <openssl/objects.h>
-#include <string>
 #include <openssl/provider.h>
 
 #include "net/openssl.h"

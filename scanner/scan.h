@@ -15,8 +15,8 @@
 // full handshake would tell the verdict nothing more). A probe that ends without the
 // server's chain (reset, timeout, refused, alert, ...) is retried up to `retries` more
 // times before the verdict, so one lost connection to a flaky server is not reported as
-// censorship. Retries go to the back of the
-// queue (by then other hosts' probes have run: a natural spacing). Each host's records are
+// censorship. Retries go to the back of the queue (by then other hosts' probes have run:
+// a natural spacing). Each host's records are
 // emitted together once its control and all its tests are final. Connection ids are never
 // reused; a report about an unknown or already closed id is ignored. Every connection the
 // scan opened gets a CloseAction, except one reported with on_connect_failed (the transport

@@ -40,7 +40,6 @@ enum class ProbeOutcome {
 std::string_view probe_outcome_name(ProbeOutcome outcome);
 std::ostream& operator<<(std::ostream& os, ProbeOutcome outcome);
 
-
 // Probe timings, measured from the times the transport passed in.
 struct ProbeTimings {
   std::optional<Duration> connect;     // create() -> on_connected()

@@ -646,10 +646,10 @@ class Reader {
         if (v.contains("timeout"))
           scan.timeout = positive_duration(v.at("timeout"), at / "timeout");
         if (v.contains("stop_at")) {
-          const std::string stop = text(v.at("stop_at"), at / "stop_at");
-          if (stop != "finished" && stop != "certificate")
+          const auto stop = probe_stop_named(text(v.at("stop_at"), at / "stop_at"));
+          if (!stop)
             expected(v.at("stop_at"), at / "stop_at", "\"finished\" or \"certificate\"");
-          scan.stop = stop == "certificate" ? ProbeStop::certificate : ProbeStop::finished;
+          scan.stop = *stop;
         }
         break;
       }

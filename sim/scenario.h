@@ -19,9 +19,9 @@
 
 #include "interceptor/engine-config.h"
 #include "net/clock.h"
-#include "scanner/probe-stop.h"
 #include "net/ipv4-address.h"
 #include "net/result.h"
+#include "scanner/probe-stop.h"
 #include "sim/report-spec.h"
 
 namespace mitmlab {
