@@ -34,6 +34,7 @@ struct Options {
   bool quiet = false;
   std::string key_cache;
   unsigned key_threads = std::max(1u, std::thread::hardware_concurrency());
+  unsigned parallel = std::max(1u, std::thread::hardware_concurrency());
 };
 
 // Peak resident set size in kB (VmHWM of /proc/self/status), or nothing off Linux.
@@ -93,6 +94,7 @@ int run(const Options& o) {
   options.keylog = o.keylog;
   if (!o.key_cache.empty()) options.key_cache = std::make_shared<KeyCache>(o.key_cache);
   options.key_threads = o.key_threads;
+  options.parallel = o.parallel;
   KeyPrefetchCounters key_stats;
   options.key_stats = &key_stats;
   RunWallTimes wall_times;
@@ -132,6 +134,10 @@ void install(CLI::App& app, int& exit_code) {
   cmd->add_option("--key-threads", o->key_threads,
                   "Threads deriving forged keys ahead of need (default: one per core; 0: only when needed). "
                   "Changes the run's speed, never its results")
+      ->capture_default_str();
+  cmd->add_option("--parallel", o->parallel,
+                  "Shard processes simulating at once, for a scenario with \"shards\" (default: one per core; "
+                  "0: all). Changes the run's speed, never its results")
       ->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "Do not print the human summary");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });

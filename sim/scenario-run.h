@@ -45,6 +45,10 @@ struct RunOptions {
   // a plan of the keys the jobs will probably need (sim/forged-key-plan.h). 0: every key is
   // derived when a forger first asks. Like the cache, it changes the run's speed only.
   unsigned key_threads = 0;
+  // How many shard processes of a sharded run simulate at once (0: all). One per core is
+  // fastest: more time-slice one core between worlds that do not fit its caches. Like the
+  // key threads, it changes the run's speed only.
+  unsigned parallel = 0;
   // When set, receives the prefetcher's counters at the end of the run (they depend on
   // timing, so they never reach the result files).
   KeyPrefetchCounters* key_stats = nullptr;

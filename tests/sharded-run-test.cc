@@ -2,7 +2,8 @@
 // run.h). Checked end to end through the binary: the shards' verdicts are the verdicts of
 // the same world run as one process, a follow-up job selects from every shard's verdicts,
 // fetch and fingerprint jobs run once (in their server's shard), two sharded runs write
-// identical files, and what one process alone can write (--pcap, --keylog) is refused.
+// identical files, so do shards taking turns (--parallel) and shards all running at once,
+// and what one process alone can write (--pcap, --keylog) is refused.
 #define BOOST_TEST_MODULE sharded_run
 #include <boost/test/unit_test.hpp>
 
@@ -48,9 +49,9 @@ fs::path with_shards(const fs::path& scenario, int k, const std::string& name) {
   return out;
 }
 
-fs::path run(const fs::path& scenario, const std::string& name) {
+fs::path run(const fs::path& scenario, const std::string& name, const std::string& options = "") {
   const fs::path out = kWork / name;
-  CommandRun r = run_mitmlab("run " + scenario.string() + " --quiet --out " + out.string());
+  CommandRun r = run_mitmlab("run " + scenario.string() + " --quiet --out " + out.string() + " " + options);
   BOOST_TEST_REQUIRE(r.status == 0, r.output);
   return out;
 }
@@ -120,6 +121,22 @@ BOOST_AUTO_TEST_CASE(a_sharded_run_is_reproducible) {
     }
   }
   BOOST_TEST(!fs::exists(a / ".shard-0.cbor"));  // the shards' hand-over files are gone
+}
+
+// --parallel 1: one shard simulates at a time; one waiting for the others' scan verdicts (the
+// sweeps follow the scan up) hands its turn on, and gets one back with the verdicts.
+BOOST_AUTO_TEST_CASE(shards_taking_turns_write_what_shards_all_at_once_write) {
+  const fs::path scenario = with_shards(kTwoBumps, 3, "two-bumps-turns");
+  const fs::path turns = run(scenario, "turns", "--parallel 1"), all = run(scenario, "all", "--parallel 0");
+  for (const char* file : {"summary.json", "scan.jsonl", "trace.jsonl", "ground_truth.jsonl", "events.jsonl",
+                           "report.md"}) {
+    BOOST_TEST_CONTEXT(file) {
+      const std::string first = read_file(turns / file);
+      BOOST_TEST(!first.empty());
+      BOOST_TEST((first == read_file(all / file)));
+    }
+  }
+  BOOST_TEST(job(turns, "trace-raw").at("localized") == 45);
 }
 
 BOOST_AUTO_TEST_CASE(fetch_and_fingerprint_run_once_in_their_servers_shard) {
