@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <climits>
+#include <variant>
+
+#include "net/tls-record.h"
+#include "scanner/plain-server-flight.h"
 
 namespace mitmlab {
 
@@ -64,11 +68,12 @@ std::vector<X509*> raw_chain(const std::vector<std::shared_ptr<X509>>& chain) {
   return out;
 }
 
-Result<std::shared_ptr<ProbeContext>> ProbeContext::create(const ProbeHelloProfile& profile) {
+Result<std::shared_ptr<ProbeContext>> ProbeContext::create(const ProbeHelloProfile& profile,
+                                                            std::shared_ptr<CertificateMessageCache> certificates) {
   auto ctx = make_probe_context(profile);
   if (!ctx) return ctx.error();
   SSL_CTX_set_cert_verify_callback(ctx->get(), &TlsProbe::on_certificate, nullptr);
-  return std::shared_ptr<ProbeContext>(new ProbeContext(profile, std::move(*ctx)));
+  return std::shared_ptr<ProbeContext>(new ProbeContext(profile, std::move(*ctx), std::move(certificates)));
 }
 
 Result<std::unique_ptr<TlsProbe>> TlsProbe::create(std::shared_ptr<ProbeContext> context,
@@ -79,8 +84,10 @@ Result<std::unique_ptr<TlsProbe>> TlsProbe::create(std::shared_ptr<ProbeContext>
   if (!probe->ssl_) return openssl_error("TlsProbe: SSL_new");
   if (!probe->in_ || !probe->out_) return openssl_error("TlsProbe: BIO_new");
   // The chain callback can end a handshake only when verification is on; it still decides.
-  if (options.stop == ProbeStop::certificate)
+  if (options.stop == ProbeStop::certificate) {
     SSL_set_verify(probe->ssl_.get(), SSL_VERIFY_PEER, nullptr);
+    probe->reading_plain_flight_ = probe->context_->certificates() != nullptr;
+  }
   if (!options.sni.empty() && SSL_set_tlsext_host_name(probe->ssl_.get(), options.sni.c_str()) != 1)
     return openssl_error("TlsProbe: SNI refused: " + options.sni);
   return probe;
@@ -134,6 +141,8 @@ int TlsProbe::on_certificate(X509_STORE_CTX* store_ctx, void*) {
   }
   if (r.certificates.size() != r.chain.size()) r.certificates.clear();  // parsed_chain decodes
   if (probe->options_.stop == ProbeStop::certificate && !r.chain.empty()) {
+    if (probe->certificate_key_ && !r.certificates.empty())
+      probe->context_->certificates()->insert(*probe->certificate_key_, {r.chain, r.certificates});
     probe->stopped_at_certificate_ = true;
     X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_APPLICATION_VERIFICATION);
     return 0;
@@ -172,21 +181,95 @@ void TlsProbe::on_bytes(Timestamp now, ByteView bytes) {
   if (state_ != State::handshaking || bytes.empty()) return;
   if (!result_.timings.first_byte) result_.timings.first_byte = now - connected_at_;
   result_.bytes_in += bytes.size();
+  if (reading_plain_flight_) {
+    held_.insert(held_.end(), bytes.begin(), bytes.end());
+    read_plain_flight(now);
+    return;
+  }
+  feed(bytes);
+  drive(now);
+}
+
+void TlsProbe::feed(ByteView bytes) {
   while (!bytes.empty()) {
     std::size_t n = std::min<std::size_t>(bytes.size(), INT_MAX / 2);
     BIO_write(in_, bytes.data(), static_cast<int>(n));
     bytes = bytes.subspan(n);
   }
+}
+
+// Reads the plain ServerHello and Certificate of the held bytes. A Certificate message some
+// probe has read before ends the probe with that reading; OpenSSL still reads the
+// ServerHello (it checks it and negotiates from it) but not the certificates. Anything else
+// (a miss, an alert, TLS 1.3, odd framing) goes to OpenSSL as it came, and on a miss
+// on_certificate files what OpenSSL made of the message.
+void TlsProbe::read_plain_flight(Timestamp now) {
+  PlainFlightRead read = read_server_hello_and_certificate(held_);
+  if (std::holds_alternative<FlightIncomplete>(read)) return;
+  reading_plain_flight_ = false;
+  Bytes held = std::move(held_);
+  held_.clear();
+  auto* flight = std::get_if<ServerHelloAndCertificate>(&read);
+  CertificateMessageCache* cache = context_->certificates();
+  std::optional<CertificateMessageCache::Chain> known;
+  if (flight) {
+    certificate_key_ = cache->key_of(flight->certificate);
+    if (certificate_key_) known = cache->find(*certificate_key_);
+  }
+  if (!known) {
+    feed(held);
+    drive(now);
+    return;
+  }
+  feed(write_record(ContentType::handshake, flight->record_version, flight->server_hello));
+  ERR_clear_error();
+  const int rc = SSL_do_handshake(ssl_.get());
+  const bool wants_more = rc <= 0 && SSL_get_error(ssl_.get(), rc) == SSL_ERROR_WANT_READ;
+  if (!wants_more) {
+    conclude(now, rc);  // OpenSSL refused the ServerHello: reported as it would be
+    return;
+  }
+  if (SSL_version(ssl_.get()) < TLS1_3_VERSION) {
+    result_.chain = std::move(known->der);
+    result_.certificates = std::move(known->certificates);
+    stopped_at_certificate_ = true;
+    record_negotiated();
+    (void)BIO_reset(out_);
+    finish(now, ProbeOutcome::ok);
+    return;
+  }
+  // TLS 1.3 after all: the rest as it would have come.
+  certificate_key_.reset();
+  Bytes rest = std::move(flight->certificate);
+  rest.insert(rest.end(), flight->rest.begin(), flight->rest.end());
+  feed(write_records(ContentType::handshake, flight->record_version, rest, kMaxPlaintextFragment));
+  feed(ByteView(held).subspan(flight->consumed));
+  drive(now);
+}
+
+// Bytes held back while reading the plain flight go to OpenSSL before the connection's end
+// is judged, so that what they hold decides as it would have (a ServerHello OpenSSL
+// refuses is a handshake failure, not a closed connection). OpenSSL then reads them at the
+// end rather than as they came: only a flight cut short shows it, in when the probe ends.
+void TlsProbe::release_held(Timestamp now) {
+  if (!reading_plain_flight_) return;
+  reading_plain_flight_ = false;
+  Bytes held = std::move(held_);
+  held_.clear();
+  if (held.empty()) return;
+  feed(held);
   drive(now);
 }
 
 void TlsProbe::on_closed(Timestamp now) {
+  release_held(now);
   if (state_ == State::done) return;
   finish(now, state_ == State::connecting ? ProbeOutcome::connect_failed : ProbeOutcome::closed,
          "connection closed by the server");
 }
 
 void TlsProbe::on_reset(Timestamp now) {
+  release_held(now);
   if (state_ == State::done) return;
   finish(now, state_ == State::connecting ? ProbeOutcome::connect_failed : ProbeOutcome::reset,
          "connection reset");
@@ -194,6 +277,8 @@ void TlsProbe::on_reset(Timestamp now) {
 
 void TlsProbe::on_timeout(Timestamp now) {
   if (state_ == State::done || now < deadline_) return;
+  release_held(now);
+  if (state_ == State::done) return;
   finish(now, ProbeOutcome::timeout,
          state_ == State::connecting ? "no connection before the deadline"
                                      : "no handshake before the deadline");
@@ -215,7 +300,11 @@ Bytes TlsProbe::take_output() {
 
 void TlsProbe::drive(Timestamp now) {
   ERR_clear_error();
-  int rc = SSL_do_handshake(ssl_.get());
+  conclude(now, SSL_do_handshake(ssl_.get()));
+}
+
+// What a call to SSL_do_handshake that returned `rc` means for the probe.
+void TlsProbe::conclude(Timestamp now, int rc) {
   if (rc == 1) {
     record_negotiated();
     finish(now, ProbeOutcome::ok);

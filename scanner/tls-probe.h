@@ -23,6 +23,7 @@
 #include "net/clock.h"
 #include "net/openssl.h"
 #include "net/result.h"
+#include "scanner/certificate-message-cache.h"
 #include "scanner/probe-hello-profile.h"
 #include "scanner/probe-stop.h"
 
@@ -73,18 +74,24 @@ std::vector<X509*> raw_chain(const std::vector<std::shared_ptr<X509>>& chain);
 
 class TlsProbe;
 
-// The SSL_CTX a scan's probes share: one per profile.
+// The SSL_CTX a scan's probes share: one per profile; and the chains certificate-stop
+// probes have read (null: each reads its own).
 class ProbeContext {
  public:
-  static Result<std::shared_ptr<ProbeContext>> create(const ProbeHelloProfile& profile);
+  static Result<std::shared_ptr<ProbeContext>> create(
+      const ProbeHelloProfile& profile,
+      std::shared_ptr<CertificateMessageCache> certificates = CertificateMessageCache::process_wide());
   SSL_CTX* get() const { return ctx_.get(); }
   const ProbeHelloProfile& profile() const { return profile_; }
+  CertificateMessageCache* certificates() const { return certificates_.get(); }
 
  private:
   friend class TlsProbe;
-  ProbeContext(ProbeHelloProfile p, SslCtxPtr ctx) : profile_(std::move(p)), ctx_(std::move(ctx)) {}
+  ProbeContext(ProbeHelloProfile p, SslCtxPtr ctx, std::shared_ptr<CertificateMessageCache> certificates)
+      : profile_(std::move(p)), ctx_(std::move(ctx)), certificates_(std::move(certificates)) {}
   ProbeHelloProfile profile_;
   SslCtxPtr ctx_;
+  std::shared_ptr<CertificateMessageCache> certificates_;
 };
 
 struct TlsProbeOptions {
@@ -136,6 +143,10 @@ class TlsProbe {
   static int on_certificate(X509_STORE_CTX* store_ctx, void* arg);
   static void on_info(const SSL* ssl, int where, int ret);
   void drive(Timestamp now);
+  void conclude(Timestamp now, int rc);
+  void read_plain_flight(Timestamp now);
+  void release_held(Timestamp now);
+  void feed(ByteView bytes);
   void finish(Timestamp now, ProbeOutcome outcome, std::string error = "");
   void record_negotiated();
 
@@ -152,6 +163,12 @@ class TlsProbe {
   bool peer_alert_fatal_ = false;
   std::optional<std::uint8_t> sent_alert_;
   bool stopped_at_certificate_ = false;  // on_certificate ended the handshake on purpose
+  // A certificate-stop probe holds the server's bytes back from OpenSSL while it reads the
+  // plain start of the flight itself (read_plain_flight).
+  bool reading_plain_flight_ = false;
+  Bytes held_;
+  // The Certificate message OpenSSL was handed after a cache miss: on_certificate files it.
+  std::optional<CertificateMessageCache::Key> certificate_key_;
   ProbeResult result_;
 };
 

@@ -41,10 +41,14 @@ std::shared_ptr<const SniTestServerContexts> contexts(int max_version = TLS1_3_V
   return std::make_shared<const SniTestServerContexts>(o);
 }
 
-std::shared_ptr<ProbeContext> probe_context(std::string_view profile = "zgrab2-2019") {
+// Its own cache of Certificate messages (none: every probe reads its own), so that no test
+// sees what another read.
+std::shared_ptr<ProbeContext> probe_context(std::string_view profile = "zgrab2-2019",
+                                            std::shared_ptr<CertificateMessageCache> certificates =
+                                                std::make_shared<CertificateMessageCache>()) {
   auto p = probe_hello_profile(profile);
   BOOST_TEST_REQUIRE(p.ok());
-  auto ctx = ProbeContext::create(*p);
+  auto ctx = ProbeContext::create(*p, std::move(certificates));
   BOOST_TEST_REQUIRE(ctx.ok(), (ctx.ok() ? "" : ctx.message()));
   return *ctx;
 }
@@ -207,6 +211,122 @@ BOOST_AUTO_TEST_CASE(stop_at_certificate_reads_nothing_after_the_certificate) {
       BOOST_TEST(probe->result().outcome == ProbeOutcome::handshake_failure);
     }
   }
+}
+
+// A certificate-stop probe that meets a Certificate message some probe has read gives what
+// reading it would, without OpenSSL reading it again.
+BOOST_AUTO_TEST_CASE(a_certificate_message_read_before_is_not_read_again) {
+  auto cache = std::make_shared<CertificateMessageCache>();
+  auto ctx = probe_context("zgrab2-2019", cache);
+  auto served_contexts = contexts(TLS1_2_VERSION);
+  auto probe_once = [&](std::size_t chunk) {
+    Timestamp now{};
+    auto probe = make_probe({.sni = "facebook.com", .stop = ProbeStop::certificate}, now, ctx);
+    SniTestServer server(served_contexts);
+    probe->on_connected(now);
+    converse(*probe, server, now, chunk);
+    BOOST_TEST_REQUIRE(probe->done());
+    BOOST_TEST(!server.handshake_done());
+    BOOST_TEST(probe->take_output().empty());
+    return probe->take_result();
+  };
+  const ProbeResult first = probe_once(0);
+  BOOST_TEST(cache->misses() == 1u);
+  BOOST_TEST(cache->hits() == 0u);
+  BOOST_TEST_REQUIRE(first.outcome == ProbeOutcome::ok);
+  BOOST_TEST_REQUIRE(first.certificates.size() == 2u);
+  for (std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{1000}}) {
+    BOOST_TEST_CONTEXT("chunk " << chunk) {
+      const ProbeResult again = probe_once(chunk);
+      BOOST_TEST(again.outcome == ProbeOutcome::ok);
+      BOOST_TEST((again.chain == first.chain));
+      BOOST_TEST(again.certificates.at(0).get() == first.certificates.at(0).get());  // the same parse
+      BOOST_TEST(again.version == first.version);
+      BOOST_TEST(again.suite == first.suite);
+      BOOST_TEST(again.suite_name == first.suite_name);
+      BOOST_TEST(again.bytes_out == first.bytes_out);
+      BOOST_TEST(again.timings.handshake.value() == first.timings.handshake.value());
+    }
+  }
+  BOOST_TEST(cache->hits() == 4u);
+  BOOST_TEST(cache->misses() == 1u);
+}
+
+// Sets the ServerHello's cipher suite (TLS 1.2 flight, ServerHello first) to `suite`.
+void set_server_hello_suite(Bytes& flight, std::uint16_t suite) {
+  BOOST_TEST_REQUIRE(flight.size() > 5u + 4 + 35);
+  BOOST_TEST_REQUIRE(flight[5] == 2);
+  const std::size_t session_id = 5 + 4 + 2 + 32;
+  const std::size_t at = session_id + 1 + flight[session_id];
+  flight[at] = static_cast<std::uint8_t>(suite >> 8);
+  flight[at + 1] = static_cast<std::uint8_t>(suite);
+}
+
+BOOST_AUTO_TEST_CASE(a_known_certificate_message_does_not_pass_a_bad_server_hello) {
+  // Whether or not the Certificate message is known, OpenSSL judges the ServerHello: one that
+  // picks a suite the probe never offered fails the same way.
+  auto cache = std::make_shared<CertificateMessageCache>();
+  auto ctx = probe_context("zgrab2-2019", cache);
+  std::vector<std::string> errors;
+  for (int round = 0; round < 3; ++round) {
+    Timestamp now{};
+    auto probe = make_probe({.sni = "", .stop = ProbeStop::certificate}, now, ctx);
+    SniTestServer server(contexts(TLS1_2_VERSION));
+    probe->on_connected(now);
+    server.feed(probe->take_output());
+    Bytes flight = server.take_output();
+    if (round > 0) set_server_hello_suite(flight, 0x1301);  // TLS_AES_128_GCM_SHA256: TLS 1.3 only
+    probe->on_bytes(now + 1ms, flight);
+    BOOST_TEST_REQUIRE(probe->done());
+    if (round == 0) {
+      BOOST_TEST(probe->result().outcome == ProbeOutcome::ok);  // the message is known from now on
+      continue;
+    }
+    BOOST_TEST(probe->result().outcome == ProbeOutcome::handshake_failure);
+    BOOST_TEST(probe->result().chain.empty());
+    errors.push_back(probe->result().error);
+  }
+  BOOST_TEST(cache->hits() == 2u);
+  BOOST_TEST_REQUIRE(errors.size() == 2u);
+  BOOST_TEST(errors[0] == errors[1]);
+  // And as a probe with no cache reports it.
+  Timestamp now{};
+  auto probe = make_probe({.sni = "", .stop = ProbeStop::certificate}, now, probe_context("zgrab2-2019", nullptr));
+  SniTestServer server(contexts(TLS1_2_VERSION));
+  probe->on_connected(now);
+  server.feed(probe->take_output());
+  Bytes flight = server.take_output();
+  set_server_hello_suite(flight, 0x1301);
+  probe->on_bytes(now + 1ms, flight);
+  BOOST_TEST(probe->result().outcome == ProbeOutcome::handshake_failure);
+  BOOST_TEST(probe->result().error == errors[0]);
+}
+
+BOOST_AUTO_TEST_CASE(bytes_held_back_decide_before_the_connection_ends) {
+  // Half a flight, then the server closes: a ServerHello OpenSSL refuses is a handshake
+  // failure and a good one a closed connection, whether or not the probe held the bytes back
+  // to read the flight itself.
+  for (bool reads_flight : {true, false})
+    for (bool bad_hello : {true, false}) {
+      BOOST_TEST_CONTEXT("reads the flight: " << reads_flight << ", bad ServerHello: " << bad_hello) {
+        Timestamp now{};
+        auto ctx = probe_context("zgrab2-2019", reads_flight ? std::make_shared<CertificateMessageCache>() : nullptr);
+        auto probe = make_probe({.sni = "", .stop = ProbeStop::certificate}, now, ctx);
+        SniTestServer server(contexts(TLS1_2_VERSION));
+        probe->on_connected(now);
+        server.feed(probe->take_output());
+        Bytes flight = server.take_output();
+        BOOST_TEST_REQUIRE(flight.size() > 600u);
+        if (bad_hello) set_server_hello_suite(flight, 0x1301);
+        flight.resize(300);  // the ServerHello and the start of the Certificate
+        probe->on_bytes(now + 1ms, flight);
+        if (reads_flight) BOOST_TEST(!probe->done());  // still held back
+        probe->on_closed(now + 2ms);
+        BOOST_TEST_REQUIRE(probe->done());
+        BOOST_TEST(probe->result().outcome ==
+                   (bad_hello ? ProbeOutcome::handshake_failure : ProbeOutcome::closed));
+      }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(openssl_default_profile_negotiates_tls13) {
