@@ -206,9 +206,7 @@ void TlsProbe::feed(ByteView bytes) {
 void TlsProbe::read_plain_flight(Timestamp now) {
   PlainFlightRead read = read_server_hello_and_certificate(held_);
   if (std::holds_alternative<FlightIncomplete>(read)) return;
-  reading_plain_flight_ = false;
-  Bytes held = std::move(held_);
-  held_.clear();
+  Bytes held = stop_holding();
   auto* flight = std::get_if<ServerHelloAndCertificate>(&read);
   CertificateMessageCache* cache = context_->certificates();
   std::optional<CertificateMessageCache::Chain> known;
@@ -230,12 +228,11 @@ void TlsProbe::read_plain_flight(Timestamp now) {
     return;
   }
   if (SSL_version(ssl_.get()) < TLS1_3_VERSION) {
+    // As if on_certificate had stopped the handshake on this chain.
     result_.chain = std::move(known->der);
     result_.certificates = std::move(known->certificates);
     stopped_at_certificate_ = true;
-    record_negotiated();
-    (void)BIO_reset(out_);
-    finish(now, ProbeOutcome::ok);
+    conclude(now, rc);
     return;
   }
   // TLS 1.3 after all: the rest as it would have come.
@@ -247,15 +244,21 @@ void TlsProbe::read_plain_flight(Timestamp now) {
   drive(now);
 }
 
+// From now on the server's bytes go straight to OpenSSL; returns those held so far.
+Bytes TlsProbe::stop_holding() {
+  reading_plain_flight_ = false;
+  Bytes held = std::move(held_);
+  held_.clear();
+  return held;
+}
+
 // Bytes held back while reading the plain flight go to OpenSSL before the connection's end
 // is judged, so that what they hold decides as it would have (a ServerHello OpenSSL
 // refuses is a handshake failure, not a closed connection). OpenSSL then reads them at the
 // end rather than as they came: only a flight cut short shows it, in when the probe ends.
 void TlsProbe::release_held(Timestamp now) {
   if (!reading_plain_flight_) return;
-  reading_plain_flight_ = false;
-  Bytes held = std::move(held_);
-  held_.clear();
+  Bytes held = stop_holding();
   if (held.empty()) return;
   feed(held);
   drive(now);

@@ -146,6 +146,7 @@ class TlsProbe {
   void conclude(Timestamp now, int rc);
   void read_plain_flight(Timestamp now);
   void release_held(Timestamp now);
+  Bytes stop_holding();
   void feed(ByteView bytes);
   void finish(Timestamp now, ProbeOutcome outcome, std::string error = "");
   void record_negotiated();

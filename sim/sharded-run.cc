@@ -147,9 +147,8 @@ Status wait_for_turn(int fd) {
   KeyPrefetchCounters keys;
   own.wall_times = &wall;
   own.key_stats = &keys;
-  Result<ShardOutcome> outcome = make_error("not run");
-  if (Status turn = wait_for_turn(fd); !turn) outcome = turn.error();
-  else outcome = run_shard(mine, own, shard);
+  const Status turn = wait_for_turn(fd);
+  Result<ShardOutcome> outcome = turn ? run_shard(mine, own, shard) : Result<ShardOutcome>(turn.error());
   json doc;
   if (!outcome) {
     doc = {{"error", outcome.message()}};
